@@ -1,0 +1,87 @@
+"""shipline's benchmarks, each a row measured against the tool a team would use instead.
+
+Not timed tests: they print numbers and ratios; targets are shown for reading, not asserted.
+"""
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+ECS_DEPLOY_VENV = ROOT / "bench" / ".venv-ecs-deploy"
+SAMPLE_CONFIG = ROOT / "examples" / "webapp" / "shipline.yaml"
+
+
+@dataclass
+class Row:
+    name: str
+    ours: str
+    baseline: str
+    ours_s: float
+    baseline_s: float
+    target: str
+
+    @property
+    def ratio(self) -> float:
+        return self.ours_s / self.baseline_s
+
+
+def median_seconds(argv: list[str], runs: int = 10) -> float:
+    """Median wall time of `argv` over `runs` runs, after one warm-up run (page cache, .pyc)."""
+    subprocess.run(argv, check=True, capture_output=True)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(argv, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def ecs_deploy_bin() -> Path:
+    """The `ecs` entry point of the ecs-deploy package, in its own virtual environment."""
+    ecs = ECS_DEPLOY_VENV / "bin" / "ecs"
+    if not ecs.exists():
+        print("bench: installing ecs-deploy into bench/.venv-ecs-deploy", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(ECS_DEPLOY_VENV)], check=True)
+        subprocess.run([str(ECS_DEPLOY_VENV / "bin" / "pip"), "install", "-q", "-r",
+                        str(ROOT / "bench" / "requirements-ecs-deploy.txt")], check=True)
+    return ecs
+
+
+def startup_help() -> Row:
+    ours = median_seconds([str(VENV_BIN / "shipline"), "--help"])
+    theirs = median_seconds([str(ecs_deploy_bin()), "--help"])
+    return Row("startup: --help", "shipline --help", "ecs --help", ours, theirs, "ratio <= 0.5")
+
+
+def startup_config_check() -> Row:
+    ours = median_seconds([str(VENV_BIN / "shipline"), "config", "check", "--config", str(SAMPLE_CONFIG)])
+    theirs = median_seconds([str(ecs_deploy_bin()), "--help"])
+    return Row("startup: a real command", "shipline config check", "ecs --help", ours, theirs,
+               "(no fast path for help only)")
+
+
+ROWS: list[Callable[[], Row]] = [startup_help, startup_config_check]
+
+
+def main(selected: list[str]) -> int:
+    rows = [row() for row in ROWS if not selected or any(s in row.__name__ for s in selected)]
+    header = ("benchmark", "shipline", "s", "baseline", "s", "ratio", "target")
+    table = [header] + [(r.name, r.ours, f"{r.ours_s:.3f}", r.baseline, f"{r.baseline_s:.3f}",
+                         f"{r.ratio:.2f}", r.target) for r in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    for index, line in enumerate(table):
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+        if index == 0:
+            print("  ".join("-" * width for width in widths))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,103 @@
+"""The only place that makes boto3 clients.
+
+Access goes through the standard credential chain and the standard AWS_ENDPOINT_URL / AWS_REGION
+variables (botocore reads AWS_ENDPOINT_URL itself), with botocore's adaptive retry mode. The product
+has no "local mode": pointed at the local emulation by AWS_ENDPOINT_URL, it cannot tell the difference.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from .errors import BadInput, EnvironmentProblem, ShiplineError
+
+_lock = threading.Lock()
+_clients: dict[tuple[str, str | None, str | None, int], Any] = {}
+_sessions: dict[tuple[str | None, str | None], Any] = {}
+
+
+def region_or_default(region: str | None = None) -> str:
+    """The region to use: the argument, else AWS_REGION / AWS_DEFAULT_REGION, else the profile's."""
+    found = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if not found:
+        found = session().region_name
+    if not found:
+        raise EnvironmentProblem("no AWS region: set AWS_REGION, or 'region' in shipline.yaml")
+    return found
+
+
+def session(region: str | None = None, role_arn: str | None = None) -> Any:
+    """A boto3 session for `region`, with `role_arn` assumed through STS when given."""
+    import boto3
+
+    key = (region, role_arn)
+    with _lock:
+        if key in _sessions:
+            return _sessions[key]
+    if role_arn is None:
+        made = boto3.session.Session(region_name=region)
+    else:
+        from .version import version
+
+        sts = client("sts", region=region)
+        creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=f"shipline-{version()}".replace("+", "-"),
+                                DurationSeconds=3600)["Credentials"]
+        made = boto3.session.Session(aws_access_key_id=creds["AccessKeyId"],
+                                     aws_secret_access_key=creds["SecretAccessKey"],
+                                     aws_session_token=creds["SessionToken"], region_name=region)
+    with _lock:
+        return _sessions.setdefault(key, made)
+
+
+def client(service: str, *, region: str | None = None, role_arn: str | None = None,
+           max_attempts: int = 8) -> Any:
+    """A cached client for `service`; every client shipline uses comes from here.
+
+    `max_attempts` bounds botocore's adaptive retries (a diagnostic wants an answer, not patience).
+    """
+    key = (service, region, role_arn, max_attempts)
+    with _lock:
+        if key in _clients:
+            return _clients[key]
+    from botocore.config import Config
+
+    from .version import version
+
+    config = Config(retries={"mode": "adaptive", "max_attempts": max_attempts}, connect_timeout=5, read_timeout=60,
+                    user_agent_extra=f"shipline/{version()}")
+    made = session(region, role_arn).client(service, region_name=region_or_default(region), config=config)
+    with _lock:
+        return _clients.setdefault(key, made)
+
+
+def reset_clients() -> None:
+    """Forget cached sessions and clients (after the environment changed)."""
+    with _lock:
+        _clients.clear()
+        _sessions.clear()
+
+
+def translate_error(exc: Exception) -> ShiplineError | None:
+    """Turn botocore's exceptions into errors with an exit code and a fix."""
+    from botocore import exceptions as bx
+
+    if isinstance(exc, (bx.NoCredentialsError, bx.PartialCredentialsError)):
+        return EnvironmentProblem("no AWS credentials found: use an instance profile, AWS_PROFILE, or "
+                                  "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
+    if isinstance(exc, bx.NoRegionError):
+        return EnvironmentProblem("no AWS region: set AWS_REGION, or 'region' in shipline.yaml")
+    if isinstance(exc, (bx.EndpointConnectionError, bx.ConnectTimeoutError)):
+        return EnvironmentProblem(f"AWS endpoint unreachable: {exc}; check AWS_ENDPOINT_URL and the network")
+    if isinstance(exc, bx.ParamValidationError):
+        return BadInput(f"invalid AWS request parameters: {exc}")
+    if isinstance(exc, bx.ClientError):
+        error = exc.response.get("Error", {})
+        code, message = error.get("Code", "Unknown"), error.get("Message", "")
+        operation = getattr(exc, "operation_name", "request")
+        if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
+                    "UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken"):
+            return EnvironmentProblem(f"AWS refused {operation} ({code}): {message}; check the role's "
+                                      "permissions and the credentials in use")
+        return ShiplineError(f"AWS {operation} failed ({code}): {message}")
+    return None

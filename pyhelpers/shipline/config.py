@@ -1,0 +1,357 @@
+"""shipline.yaml: the schema (typed models), loading, and every check that needs no AWS call.
+
+Every problem is reported at once, each with its field path and line.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from .errors import BadInput, Problem
+from .yamlsource import YamlDocument, load_yaml
+
+STRATEGIES = ("rolling", "doubling", "canary", "bluegreen-tg", "bluegreen-dns")
+TRAFFIC_STRATEGIES = ("canary", "bluegreen-tg", "bluegreen-dns")
+SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL")
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+
+
+def parse_duration(value: Any) -> Any:
+    """'90s', '15m', '1h', '500ms' or a number of seconds -> seconds (float)."""
+    if isinstance(value, bool):
+        raise ValueError(f"invalid duration {value!r}: write a number and a unit, e.g. 90s, 15m or 1h")
+    if isinstance(value, (int, float)):
+        return float(value)
+    match = _DURATION.match(str(value).strip())
+    if not match:
+        raise ValueError(f"invalid duration {value!r}: write a number and a unit, e.g. 90s, 15m or 1h")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")]
+EnvName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
+Region = Annotated[str, Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")]
+AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
+RoleArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")]
+# ECR's own repositoryName pattern (CreateRepository API reference).
+RepositoryName = Annotated[str, Field(min_length=2, max_length=256,
+                                      pattern=r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AllowlistEntry(Section):
+    id: Annotated[str, Field(pattern=r"^(CVE-\d{4}-\d{4,}|GHSA(-[23456789cfghjmpqrvwx]{4}){3})$")]
+    expires: dt.date
+    reason: Annotated[str, Field(min_length=1)]
+
+
+class ScanSettings(Section):
+    severity_threshold: Literal[SEVERITIES] = "HIGH"  # type: ignore[valid-type]
+    timeout: Duration = 600.0
+    allowlist: list[AllowlistEntry] = []
+
+
+class ImageSettings(Section):
+    repository: RepositoryName
+    dockerfile: str = "Dockerfile"
+    context: str = "."
+    build_args: dict[str, str] = {}
+    target: str | None = None
+    platform: str | None = None
+    keep_images: Annotated[int, Field(ge=1, le=1000)] = 30
+    require_digest: bool = False
+    silence_rules: list[str] = []
+    cache_ref: str | None = None
+
+
+class TaskDefinitionSettings(Section):
+    template: str | None = None
+    from_service: bool = False
+    variables: dict[str, Any] = {}
+
+
+class HealthCheck(Section):
+    path: Annotated[str, Field(pattern=r"^/")] = "/health"
+    interval: Annotated[float, BeforeValidator(parse_duration), Field(ge=5, le=300)] = 30.0
+    timeout: Annotated[float, BeforeValidator(parse_duration), Field(ge=2, le=120)] = 5.0
+    healthy_threshold: Annotated[int, Field(ge=2, le=10)] = 3
+    unhealthy_threshold: Annotated[int, Field(ge=2, le=10)] = 3
+    matcher: Annotated[str, Field(pattern=r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$")] = "200"
+
+
+class LoadBalancer(Section):
+    container: Name
+    port: Port
+    health_check: HealthCheck = HealthCheck()
+
+
+class DeploySettings(Section):
+    strategy: Literal[STRATEGIES] = "rolling"  # type: ignore[valid-type]
+    timeout: Duration = 900.0
+    min_healthy_percent: Annotated[int, Field(ge=0, le=100)] = 50
+    max_percent: Annotated[int, Field(ge=100, le=400)] = 100
+    circuit_breaker: bool = True
+    alarms: list[str] = []
+    bake_time: Duration = 0.0
+    fail_fast_after: Annotated[int, Field(ge=1, le=100)] = 3
+    keep_revisions: Annotated[int, Field(ge=1, le=100)] = 5
+    suspend_autoscaling: bool = False
+
+
+class Approval(Section):
+    required: bool = True
+    timeout: Duration = 3600.0
+    approvers: list[str] = []
+
+
+class Environment(Section):
+    account_id: AccountId | None = None
+    region: Region | None = None
+    role_arn: RoleArn | None = None
+    cluster: Name | None = None
+    service: Name | None = None
+    deploy: dict[str, Any] = {}   # overrides of the top-level `deploy`, checked merged with it
+    approval: Approval | None = None
+    acceptance: list[str] = []
+
+
+class Pipeline(Section):
+    primary_branch: str = "main"
+    deploy_tags: bool = True
+    tests: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")], str] = {}
+
+
+class Config(Section):
+    """The validated contents of shipline.yaml."""
+
+    version: Literal[1]
+    service: Name
+    cluster: Name = "default"
+    region: Region | None = None
+    image: ImageSettings
+    scan: ScanSettings = ScanSettings()
+    task_definition: TaskDefinitionSettings = TaskDefinitionSettings()
+    deploy: DeploySettings = DeploySettings()
+    load_balancer: LoadBalancer | None = None
+    environments: Annotated[dict[EnvName, Environment], Field(min_length=1)]
+    pipeline: Pipeline = Pipeline()
+
+    def environment(self, name: str) -> "ResolvedEnvironment":
+        """The settings one deploy uses: the environment's values over the top-level defaults."""
+        if name not in self.environments:
+            raise BadInput(f"unknown environment {name!r}; defined: {', '.join(self.environments)}")
+        env = self.environments[name]
+        deploy = DeploySettings.model_validate({**self.deploy.model_dump(), **env.deploy})
+        return ResolvedEnvironment(name=name, account_id=env.account_id, region=env.region or self.region,
+                                   role_arn=env.role_arn, cluster=env.cluster or self.cluster,
+                                   service=env.service or self.service, deploy=deploy,
+                                   approval=env.approval, acceptance=env.acceptance)
+
+
+class ResolvedEnvironment(Section):
+    name: str
+    account_id: str | None
+    region: str | None
+    role_arn: str | None
+    cluster: str
+    service: str
+    deploy: DeploySettings
+    approval: Approval | None
+    acceptance: list[str]
+
+
+class LoadedConfig(BaseModel):
+    """A Config with where it came from and the warnings found while checking it."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+    path: Path
+    config: Config
+    warnings: list[str]
+
+
+def load_config(path: str | Path = "shipline.yaml", *, today: dt.date | None = None) -> LoadedConfig:
+    """Load and check shipline.yaml; raise BadInput listing every problem with its path and line."""
+    path = Path(path)
+    doc = load_yaml(path)
+    if not isinstance(doc.data, dict):
+        raise BadInput(f"{path}: the top level must be a mapping of settings",
+                       [Problem("", "expected a mapping such as 'service: web'", doc.line_of(()), str(path))])
+    try:
+        config = Config.model_validate(doc.data)
+    except ValidationError as exc:
+        problems = [_problem(doc, err, Config) for err in exc.errors()]
+        problems += _environment_problems(doc, None)
+        raise BadInput(f"{path}: {len(problems)} problem(s)", _sorted(problems)) from None
+    problems = _environment_problems(doc, config) + _semantic_problems(doc, config, path.parent)
+    if problems:
+        raise BadInput(f"{path}: {len(problems)} problem(s)", _sorted(problems))
+    return LoadedConfig(path=path, config=config, warnings=_warnings(config, today or dt.date.today()))
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    unique = {(p.line or 0, p.path, p.message): p for p in problems}
+    return [unique[key] for key in sorted(unique)]
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _problem(doc: YamlDocument, err: dict[str, Any], model: type[BaseModel], prefix: tuple = ()) -> Problem:
+    loc = prefix + tuple(part for part in err["loc"] if part != "[key]")  # key errors name the key
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        known = _fields_at(model, tuple(err["loc"])[:-1])
+        hint = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        fix = f"did you mean '{hint[0]}'?" if hint else "valid: " + ", ".join(known)
+        message = f"unknown field ({fix})"
+    elif kind == "missing":
+        message = "required field is missing"
+    elif kind == "value_error":
+        message = str(err["ctx"]["error"])
+    elif kind == "string_pattern_mismatch":
+        message = f"{err['input']!r} is not a valid {_pattern_name(loc)}"
+    else:
+        message = err["msg"]
+        if "input" in err and not isinstance(err["input"], (dict, list)):
+            message += f" (got {err['input']!r})"
+    return Problem(_dotted(loc), message, doc.line_of(loc), doc.source)
+
+
+_PATTERN_NAMES = {"account_id": "12-digit AWS account id", "region": "AWS region such as eu-west-1",
+                  "role_arn": "IAM role ARN (arn:aws:iam::123456789012:role/name)",
+                  "repository": "ECR repository name (lowercase, e.g. team/web)",
+                  "id": "CVE or GHSA id", "path": "path starting with /",
+                  "matcher": "HTTP code list such as 200 or 200-299"}
+
+
+def _pattern_name(loc: tuple[Any, ...]) -> str:
+    if len(loc) >= 2 and loc[-2] == "environments":
+        return "environment name (lowercase letters, digits, '-')"
+    if len(loc) >= 2 and loc[-2] == "tests":
+        return "test stage name (lowercase letters, digits, '-')"
+    return _PATTERN_NAMES.get(str(loc[-1]), "name (letters, digits, '-', '_')")
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The field names valid at `loc` inside `model`, for 'did you mean' hints."""
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        if field is None:
+            continue  # a dict key or list index: stay on the model its values use
+        model = next((t for t in _model_types(field.annotation)), model)
+    return sorted(model.model_fields)
+
+
+def _model_types(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    for arg in getattr(annotation, "__args__", ()) + tuple(getattr(annotation, "__metadata__", ())):
+        found += _model_types(arg)
+    return found
+
+
+def _environment_problems(doc: YamlDocument, config: Config | None) -> list[Problem]:
+    """Each environment's deploy overrides, checked merged with the top-level deploy settings."""
+    data = doc.data
+    envs = data.get("environments") if isinstance(data, dict) else None
+    if not isinstance(envs, dict):
+        return []
+    base = config.deploy.model_dump() if config else {}
+    problems: list[Problem] = []
+    for name, env in envs.items():
+        overrides = env.get("deploy") if isinstance(env, dict) else None
+        if not isinstance(overrides, dict):
+            continue
+        try:
+            merged = DeploySettings.model_validate({**base, **overrides})
+        except ValidationError as exc:
+            problems += [_problem(doc, err, DeploySettings, ("environments", name, "deploy"))
+                         for err in exc.errors() if err["loc"] and err["loc"][0] in overrides]
+            continue
+        problems += _deploy_problems(doc, merged, ("environments", name, "deploy"), overrides)
+    return problems
+
+
+def _deploy_problems(doc: YamlDocument, deploy: DeploySettings, at: tuple, present: dict) -> list[Problem]:
+    if deploy.strategy == "rolling" and deploy.max_percent <= deploy.min_healthy_percent:
+        key = "max_percent" if "max_percent" in present or "min_healthy_percent" not in present \
+            else "min_healthy_percent"
+        loc = at + (key,)
+        return [Problem(_dotted(loc), f"max_percent ({deploy.max_percent}) must be above "
+                                      f"min_healthy_percent ({deploy.min_healthy_percent}), or no task "
+                                      "can be replaced", doc.line_of(loc), doc.source)]
+    return []
+
+
+def _semantic_problems(doc: YamlDocument, config: Config, base: Path) -> list[Problem]:
+    """Rules that span fields, and files the config names."""
+    problems: list[Problem] = []
+
+    def add(loc: tuple, message: str) -> None:
+        problems.append(Problem(_dotted(loc), message, doc.line_of(loc), doc.source))
+
+    top_deploy = doc.data.get("deploy") if isinstance(doc.data.get("deploy"), dict) else {}
+    problems += _deploy_problems(doc, config.deploy, ("deploy",), top_deploy)
+    td = config.task_definition
+    if bool(td.template) == td.from_service:
+        add(("task_definition",), "set exactly one of 'template' (a file in this repository) or "
+                                  "'from_service: true' (clone the live revision)")
+    if td.template and not (base / td.template).is_file():
+        add(("task_definition", "template"), f"file {td.template!r} not found next to the config")
+    context = base / config.image.context
+    if not context.is_dir():
+        add(("image", "context"), f"directory {config.image.context!r} not found")
+    elif not (context / config.image.dockerfile).is_file():
+        add(("image", "dockerfile"), f"file {config.image.dockerfile!r} not found in the build context")
+    for name, env in config.environments.items():
+        strategy = env.deploy.get("strategy", config.deploy.strategy)
+        if strategy in TRAFFIC_STRATEGIES and config.load_balancer is None:
+            add(("environments", name, "deploy", "strategy") if "strategy" in env.deploy
+                else ("deploy", "strategy"),
+                f"strategy {strategy} moves traffic: add a 'load_balancer' section (container, port)")
+        if env.role_arn and env.account_id and f"::{env.account_id}:" not in env.role_arn:
+            add(("environments", name, "role_arn"),
+                f"role is in another account than account_id {env.account_id}; use a role of that account")
+    return problems
+
+
+def _warnings(config: Config, today: dt.date) -> list[str]:
+    return [f"scan.allowlist: {entry.id} expired on {entry.expires}; it no longer silences findings"
+            for entry in config.scan.allowlist if entry.expires < today]
+
+
+def check_config(config: str = "shipline.yaml") -> dict[str, Any]:
+    """`shipline config check`: validate shipline.yaml without touching AWS."""
+    loaded = load_config(config)
+    cfg = loaded.config
+    return {"config": str(loaded.path), "valid": True, "service": cfg.service,
+            "environments": list(cfg.environments), "strategy": cfg.deploy.strategy,
+            "warnings": loaded.warnings}
+
+
+def config_schema() -> dict[str, Any]:
+    """`shipline config schema`: the JSON Schema of shipline.yaml, for editors and CI linters."""
+    return Config.model_json_schema()
+
+
+def render_check(result: dict[str, Any]) -> str:
+    lines = [f"{result['config']}: valid — service {result['service']}, "
+             f"environments {' → '.join(result['environments'])}, strategy {result['strategy']}"]
+    return "\n".join(lines + [f"warning: {w}" for w in result["warnings"]])

@@ -1,0 +1,30 @@
+"""The only place that makes Docker engine clients (DOCKER_HOST or the local socket)."""
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import EnvironmentProblem, ShiplineError
+
+
+def docker_client(timeout: int = 120) -> Any:
+    """A docker SDK client for the engine named by DOCKER_HOST, or the local socket."""
+    import docker
+
+    try:
+        return docker.from_env(timeout=timeout)
+    except docker.errors.DockerException as exc:
+        raise EnvironmentProblem(f"Docker engine unreachable: {exc}; start dockerd or set DOCKER_HOST") \
+            from None
+
+
+def translate_error(exc: Exception) -> ShiplineError | None:
+    """Turn the docker SDK's exceptions into errors with an exit code and a fix."""
+    import docker
+    import requests
+
+    if isinstance(exc, (requests.exceptions.ConnectionError, docker.errors.DockerException)) and \
+            "Connection" in str(exc):
+        return EnvironmentProblem(f"Docker engine unreachable: {exc}; start dockerd or set DOCKER_HOST")
+    if isinstance(exc, docker.errors.APIError):
+        return ShiplineError(f"Docker engine refused the request: {exc.explanation or exc}")
+    return None

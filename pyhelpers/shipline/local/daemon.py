@@ -1,0 +1,41 @@
+"""The process behind `shipline local up`: hosts the local world until SIGTERM or Ctrl-C."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from .world import LocalWorld
+
+STATE_FILE = "state.json"
+
+
+def serve(state_dir: Path) -> None:
+    """Start the world, publish its state file, wait for a stop signal, stop everything."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    world = LocalWorld().start()
+    try:
+        state = {"pid": os.getpid(), "started_at": time.time(), "env": world.env(),
+                 "moto": {"endpoint": world.moto.endpoint},
+                 "registry": {"url": world.registry.url, "pid": world.registry.proc.pid},
+                 "dockerd_pid": world.dockerd_pid}
+        temp = state_dir / (STATE_FILE + ".tmp")
+        temp.write_text(json.dumps(state, indent=2))
+        temp.replace(state_dir / STATE_FILE)
+        while not stop.wait(0.2):
+            pass
+    finally:
+        (state_dir / STATE_FILE).unlink(missing_ok=True)
+        world.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+if __name__ == "__main__":
+    serve(Path(sys.argv[1]))

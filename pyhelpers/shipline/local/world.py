@@ -1,0 +1,89 @@
+"""The local world: every server the emulation runs, started, reset and stopped together.
+
+`shipline local` and the test bed's fixtures both use this class: one implementation, two hosts.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from . import procs
+from .dockerd import ensure_engine
+from .moto_server import MotoServer
+from .registry import Registry
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"
+# Every container the emulation starts carries this label, so a reset can find and remove them all.
+CONTAINER_LABEL = "io.shipline.local"
+
+
+class LocalWorld:
+    """moto (in this process) + docker-registry + the Docker engine, all on 127.0.0.1."""
+
+    def __init__(self, state_dir: Path | None = None) -> None:
+        self._own_dir = state_dir is None
+        self.state_dir = state_dir or Path(tempfile.mkdtemp(prefix="shipline-local-"))
+        self._dockerd: subprocess.Popen | None = None
+        self.moto = MotoServer()
+        self.registry = Registry(self.state_dir / "registry")
+
+    def start(self) -> "LocalWorld":
+        self._dockerd = ensure_engine()
+        self.moto.start()
+        self.registry.start()
+        return self
+
+    @property
+    def dockerd_pid(self) -> int | None:
+        """The PID of dockerd when this world started it (and so stops it)."""
+        return self._dockerd.pid if self._dockerd else None
+
+    def env(self) -> dict[str, str]:
+        """The environment a shell or a process needs to use this world instead of AWS."""
+        return {
+            "AWS_ENDPOINT_URL": self.moto.endpoint,
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "shipline-local",
+            "AWS_SECRET_ACCESS_KEY": "shipline-local-secret",
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+
+    def reset(self) -> None:
+        """Back to empty: AWS state, custom transitions, recorded calls, emulation containers."""
+        self.moto.reset()
+        remove_containers()
+
+    def snapshot(self) -> dict[str, Any]:
+        return self.moto.snapshot()
+
+    def stop(self) -> None:
+        remove_containers()
+        self.registry.stop()
+        self.moto.stop()
+        if self._dockerd is not None:
+            procs.stop(self._dockerd.pid, timeout=20)
+            self._dockerd.wait()
+            self._dockerd = None
+        if self._own_dir:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+
+
+def remove_containers() -> int:
+    """Remove every container the emulation started; return how many."""
+    from ..docker_engine import docker_client
+
+    engine = docker_client(timeout=30)
+    try:
+        containers = engine.containers.list(all=True, filters={"label": CONTAINER_LABEL})
+        for container in containers:
+            container.remove(force=True)
+        return len(containers)
+    finally:
+        engine.close()

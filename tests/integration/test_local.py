@@ -1,0 +1,74 @@
+"""`shipline local up | down | status | env`: ready fast, idempotent, and down leaves nothing behind."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from helpers import run_cli, shipline_exe
+from shipline.local import procs
+from shipline.local.world import CONTAINER_LABEL
+
+
+def _listening_ports() -> set[int]:
+    """TCP ports in LISTEN state on this machine, from /proc."""
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A":
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def test_up_status_env_down_leaves_nothing_behind(tmp_path: Path, docker_engine) -> None:
+    env = {"SHIPLINE_LOCAL_DIR": str(tmp_path / "local")}
+    start = time.monotonic()
+    up = run_cli("local", "up", "--json", env=env)
+    ready = time.monotonic() - start
+    assert up.returncode == 0, up.stderr
+    state = json.loads(up.stdout)["result"]
+    assert state["started"] is True and ready < 10
+    ports = {int(state["moto"]["endpoint"].rsplit(":", 1)[1]), int(state["registry"]["url"].rsplit(":", 1)[1])}
+    pids = [state["pid"], state["registry"]["pid"]]
+    assert ports <= _listening_ports()
+
+    again = json.loads(run_cli("local", "up", "--json", env=env).stdout)["result"]
+    assert again["started"] is False and again["pid"] == state["pid"]  # idempotent
+
+    status = run_cli("local", "status", "--json", env=env)
+    assert status.returncode == 0, status.stderr
+    assert all(part["ok"] for part in json.loads(status.stdout)["result"]["parts"])
+
+    exports = run_cli("local", "env", env=env).stdout
+    shell = subprocess.run(["bash", "-c", exports + '\necho "$AWS_ENDPOINT_URL $AWS_REGION"'],
+                           capture_output=True, text=True, check=True)
+    assert shell.stdout.split() == [state["moto"]["endpoint"], "us-east-1"]
+    doctor = run_cli("doctor", "--no-docker", env={**env, **state["env"]})
+    assert doctor.returncode == 0, doctor.stderr
+
+    assert run_cli("local", "down", "--dry-run", env=env).returncode == 0
+    assert all(procs.alive(pid) for pid in pids)  # a dry run stops nothing
+    down = run_cli("local", "down", env=env)
+    assert down.returncode == 0, down.stderr
+    assert not any(procs.alive(pid) for pid in pids)
+    assert not ports & _listening_ports()
+    assert docker_engine.containers.list(all=True, filters={"label": CONTAINER_LABEL}) == []
+    gone = run_cli("local", "status", env=env)
+    assert gone.returncode == 3 and "start it with 'shipline local up'" in gone.stderr
+
+
+def test_foreground_stops_everything_on_ctrl_c(tmp_path: Path) -> None:
+    directory = tmp_path / "local"
+    proc = subprocess.Popen([str(shipline_exe()), "local", "up", "--foreground"],
+                            env={**os.environ, "SHIPLINE_LOCAL_DIR": str(directory)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    procs.wait_until(lambda: (directory / "state.json").exists(), "foreground world", 10, proc)
+    state = json.loads((directory / "state.json").read_text())
+    proc.send_signal(2)  # SIGINT, as Ctrl-C sends
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert not procs.alive(state["registry"]["pid"])
+    assert not (directory / "state.json").exists()
