@@ -13,13 +13,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import pytest
 
 from helpers import ROOT, git
 
 pytest_plugins = ["pytester"]
+
+if TYPE_CHECKING:
+    from shipline.local.world import LocalWorld
 
 GUARD_DIR = Path(__file__).resolve().parent / "socket_guard"
 BUSYBOX = Path("/bin/busybox")
@@ -30,7 +33,7 @@ GUARD_LOG = Path(tempfile.mkstemp(prefix="shipline-socket-guard-", suffix=".log"
 os.environ["SHIPLINE_SOCKET_GUARD_LOG"] = str(GUARD_LOG)
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(GUARD_DIR), os.environ.get("PYTHONPATH")]))
 sys.path.insert(0, str(GUARD_DIR))
-import sitecustomize as socket_guard  # noqa: E402  (the guard module, found first on sys.path)
+import shipline_socket_guard as socket_guard  # noqa: E402
 
 socket_guard.install()
 for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
@@ -57,6 +60,15 @@ def _no_outside_connections() -> Iterator[None]:
 
 
 # --- tiers and their time budgets --------------------------------------------------------------------
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--full", action="store_true", help="run every case of sampled suites (releases)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--full"):
+        os.environ["SHIPLINE_TEST_FULL"] = "1"  # read by helpers.sampled() while collecting
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         path = Path(str(item.fspath))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from .errors import BadInput, Problem
@@ -132,9 +132,3 @@ def _load(path: str) -> Any:
     module, _, attr = path.partition(":")
     return getattr(importlib.import_module(module), attr)
 
-
-def find_command(commands: tuple[Command, ...], name: str) -> Command:
-    for command in commands:
-        if command.name == name:
-            return command
-    raise KeyError(name)
