@@ -13,8 +13,9 @@ from shipline.local.world import CONTAINER_LABEL
 
 def test_servers_listen_on_loopback_only(aws) -> None:
     assert aws.moto.endpoint.startswith("http://127.0.0.1:")
-    assert aws.registry.url.startswith("http://127.0.0.1:")
-    with urllib.request.urlopen(f"{aws.registry.url}/v2/", timeout=2) as response:
+    assert aws.registry.endpoint.startswith("http://127.0.0.1:")
+    assert aws.registry.upstream.url.startswith("http://127.0.0.1:")
+    with urllib.request.urlopen(f"{aws.registry.upstream.url}/v2/", timeout=2) as response:
         assert response.headers["Docker-Distribution-Api-Version"] == "registry/2.0"
 
 

@@ -1,6 +1,6 @@
 """The socket guard: every Python process the tests start imports this (through sitecustomize.py on
-PYTHONPATH) and may then reach only loopback addresses and local sockets. Anything else is refused before a packet leaves,
-and recorded in $SHIPLINE_SOCKET_GUARD_LOG so the test that caused it fails.
+PYTHONPATH) and may then reach only loopback addresses and local sockets. Anything else is refused
+before a packet leaves, and recorded in $SHIPLINE_SOCKET_GUARD_LOG so the test that caused it fails.
 """
 from __future__ import annotations
 

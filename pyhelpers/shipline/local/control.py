@@ -6,6 +6,7 @@ import os
 import shlex
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -28,9 +29,12 @@ def _read_state(directory: Path) -> dict[str, Any] | None:
 
 
 def _answers(url: str) -> bool:
+    """True when `url` answers at all without a server error (an auth challenge counts)."""
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
             return response.status < 500
+    except urllib.error.HTTPError as error:
+        return error.code < 500
     except OSError:
         return False
 
@@ -44,7 +48,7 @@ def up(state_dir: str | None = None, foreground: bool = False, timeout: float = 
         return {"started": False, "state_dir": str(directory), **state}
     if dry_run:
         return {"started": False, "dry_run": True, "state_dir": str(directory),
-                "would_start": ["moto (AWS APIs) on 127.0.0.1", "docker-registry on 127.0.0.1",
+                "would_start": ["moto (AWS APIs) on 127.0.0.1", "an ECR front and its docker-registry on 127.0.0.1",
                                 "dockerd, if no Docker engine answers"]}
     if foreground:
         print("shipline local: running in the foreground; Ctrl-C stops everything", file=sys.stderr)
@@ -66,9 +70,10 @@ def down(state_dir: str | None = None, dry_run: bool = False) -> dict[str, Any]:
     pids = [state["pid"], state["registry"]["pid"]] + ([state["dockerd_pid"]] if state.get("dockerd_pid") else [])
     if dry_run:
         return {"stopped": False, "dry_run": True, "would_stop": pids}
-    procs.stop(state["pid"], timeout=15)
-    for pid in pids[1:]:  # normally gone with the daemon; make sure
-        procs.stop(pid)
+    procs.stop(state["pid"], timeout=15)  # the daemon's group: the daemon and every registry it started
+    procs.stop(state["registry"]["pid"], group=False)  # normally gone already; make sure
+    if state.get("dockerd_pid"):
+        procs.stop(state["dockerd_pid"], timeout=20)
     left = [pid for pid in pids if procs.alive(pid)]
     if left:
         raise EnvironmentProblem(f"processes {left} did not stop; kill them by hand")

@@ -23,7 +23,7 @@ def serve(state_dir: Path) -> None:
     try:
         state = {"pid": os.getpid(), "started_at": time.time(), "env": world.env(),
                  "moto": {"endpoint": world.moto.endpoint},
-                 "registry": {"url": world.registry.url, "pid": world.registry.proc.pid},
+                 "registry": {"url": world.registry.endpoint, "pid": world.registry.upstream.proc.pid},
                  "dockerd_pid": world.dockerd_pid}
         temp = state_dir / (STATE_FILE + ".tmp")
         temp.write_text(json.dumps(state, indent=2))

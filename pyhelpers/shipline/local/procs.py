@@ -19,19 +19,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(argv: list[str], log_path: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
-    """Start `argv` in a new session (so stop() can end it and its children), output to `log_path`."""
+def start(argv: list[str], log_path: Path, env: dict[str, str] | None = None,
+          own_group: bool = True) -> subprocess.Popen:
+    """Start `argv`, output to `log_path`: in a new session when `own_group` (stop() then ends it and its
+    children), else in the caller's process group (it then also ends with the caller's group)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, env=env)
+                                start_new_session=own_group, env=env)
 
 
-def stop(pid: int, timeout: float = 5.0) -> None:
-    """SIGTERM the process group of `pid`, then SIGKILL what is left after `timeout`."""
+def stop(pid: int, timeout: float = 5.0, group: bool = True) -> None:
+    """SIGTERM `pid` (its whole process group when `group`), then SIGKILL it after `timeout`."""
+    kill = os.killpg if group else os.kill
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 2.0)):
         try:
-            os.killpg(pid, sig)
+            kill(pid, sig)
         except ProcessLookupError:
             return
         deadline = time.monotonic() + wait

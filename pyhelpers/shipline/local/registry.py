@@ -48,7 +48,8 @@ class Registry:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         config = self.state_dir / "registry.yml"
         config.write_text(CONFIG.format(root=self.state_dir / "data", port=self.port))
-        self.proc = procs.start([binary, "serve", str(config)], self.log_path)
+        # In the caller's process group: stopping `shipline local`'s daemon group stops every registry.
+        self.proc = procs.start([binary, "serve", str(config)], self.log_path, own_group=False)
         procs.wait_until(self.ready, f"docker-registry on {self.address}", timeout, self.proc, self.log_path)
         return self
 
@@ -59,8 +60,12 @@ class Registry:
         except OSError:
             return False
 
+    def wipe(self) -> None:
+        """Delete every stored image (only while stopped)."""
+        shutil.rmtree(self.state_dir / "data", ignore_errors=True)
+
     def stop(self) -> None:
         if self.proc is not None:
-            procs.stop(self.proc.pid)
+            procs.stop(self.proc.pid, group=False)
             self.proc.wait()
             self.proc = None

@@ -8,12 +8,15 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import procs
 from .dockerd import ensure_engine
+from .ecr import EcrEmulation
 from .moto_server import MotoServer
-from .registry import Registry
+
+if TYPE_CHECKING:
+    from .ecr_front import EcrFront
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
@@ -22,25 +25,30 @@ CONTAINER_LABEL = "io.shipline.local"
 
 
 class LocalWorld:
-    """moto (in this process) + docker-registry + the Docker engine, all on 127.0.0.1."""
+    """moto (in this process), the ECR fronts with their registries, the Docker engine: all on 127.0.0.1."""
 
     def __init__(self, state_dir: Path | None = None) -> None:
         self._own_dir = state_dir is None
         self.state_dir = state_dir or Path(tempfile.mkdtemp(prefix="shipline-local-"))
         self._dockerd: subprocess.Popen | None = None
         self.moto = MotoServer()
-        self.registry = Registry(self.state_dir / "registry")
+        self.ecr = EcrEmulation(self.state_dir / "ecr")
 
     def start(self) -> "LocalWorld":
         self._dockerd = ensure_engine()
         self.moto.start()
-        self.registry.start()
+        self.ecr.start(ACCOUNT_ID, REGION)
         return self
 
     @property
     def dockerd_pid(self) -> int | None:
         """The PID of dockerd when this world started it (and so stops it)."""
         return self._dockerd.pid if self._dockerd else None
+
+    @property
+    def registry(self) -> "EcrFront":
+        """The ECR front of the default account and region."""
+        return self.ecr.front(ACCOUNT_ID, REGION)
 
     def env(self) -> dict[str, str]:
         """The environment a shell or a process needs to use this world instead of AWS."""
@@ -58,6 +66,7 @@ class LocalWorld:
     def reset(self) -> None:
         """Back to empty: AWS state, custom transitions, recorded calls, emulation containers."""
         self.moto.reset()
+        self.ecr.reset()
         remove_containers()
 
     def snapshot(self) -> dict[str, Any]:
@@ -65,7 +74,7 @@ class LocalWorld:
 
     def stop(self) -> None:
         remove_containers()
-        self.registry.stop()
+        self.ecr.stop()
         self.moto.stop()
         if self._dockerd is not None:
             procs.stop(self._dockerd.pid, timeout=20)
