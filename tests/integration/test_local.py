@@ -23,6 +23,18 @@ def _listening_ports() -> set[int]:
     return ports
 
 
+def _processes_mentioning(text: str) -> list[int]:
+    """PIDs whose command line mentions `text` (from /proc)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and text in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
 def test_up_status_env_down_leaves_nothing_behind(tmp_path: Path, docker_engine) -> None:
     env = {"SHIPLINE_LOCAL_DIR": str(tmp_path / "local")}
     start = time.monotonic()
@@ -48,12 +60,24 @@ def test_up_status_env_down_leaves_nothing_behind(tmp_path: Path, docker_engine)
     assert shell.stdout.split() == [state["moto"]["endpoint"], "us-east-1"]
     doctor = run_cli("doctor", "--no-docker", env={**env, **state["env"]})
     assert doctor.returncode == 0, doctor.stderr
+    import boto3
+
+    local_env = state["env"]
+    sts = boto3.client("sts", endpoint_url=local_env["AWS_ENDPOINT_URL"], region_name="us-east-1",
+                       aws_access_key_id="x", aws_secret_access_key="y")
+    creds = sts.assume_role(RoleArn="arn:aws:iam::210987654321:role/r", RoleSessionName="test")["Credentials"]
+    boto3.client("ecr", endpoint_url=local_env["AWS_ENDPOINT_URL"], region_name="eu-west-1",
+                 aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                 aws_session_token=creds["SessionToken"]).create_repository(repositoryName="other/app")
+    started = _processes_mentioning(env["SHIPLINE_LOCAL_DIR"])
+    assert len(started) >= 3  # the daemon and the registries of two accounts
 
     assert run_cli("local", "down", "--dry-run", env=env).returncode == 0
     assert all(procs.alive(pid) for pid in pids)  # a dry run stops nothing
     down = run_cli("local", "down", env=env)
     assert down.returncode == 0, down.stderr
     assert not any(procs.alive(pid) for pid in pids)
+    assert _processes_mentioning(env["SHIPLINE_LOCAL_DIR"]) == []
     assert not ports & _listening_ports()
     assert docker_engine.containers.list(all=True, filters={"label": CONTAINER_LABEL}) == []
     gone = run_cli("local", "status", env=env)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -19,7 +20,7 @@ def serve(state_dir: Path) -> None:
     state_dir.mkdir(parents=True, exist_ok=True)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
-    world = LocalWorld().start()
+    world = LocalWorld(state_dir / "world").start()
     try:
         state = {"pid": os.getpid(), "started_at": time.time(), "env": world.env(),
                  "moto": {"endpoint": world.moto.endpoint},
@@ -33,6 +34,7 @@ def serve(state_dir: Path) -> None:
     finally:
         (state_dir / STATE_FILE).unlink(missing_ok=True)
         world.stop()
+        shutil.rmtree(state_dir / "world", ignore_errors=True)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
