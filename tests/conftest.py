@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Iterator
 
 import pytest
 
-from helpers import ROOT, git
+from helpers import ROOT, git, guard_violations
 
 pytest_plugins = ["pytester"]
 
@@ -41,13 +41,6 @@ for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET
     os.environ.pop(name, None)  # real credentials and endpoints never reach a test
 os.environ.update(AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null",
                   AWS_EC2_METADATA_DISABLED="true")
-
-
-def guard_violations(since: int = 0) -> list[str]:
-    """Lines the socket guard logged after byte offset `since`."""
-    with open(GUARD_LOG, encoding="utf-8") as log:
-        log.seek(since)
-        return [line for line in log.read().splitlines() if line]
 
 
 @pytest.fixture(autouse=True)

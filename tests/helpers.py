@@ -39,3 +39,15 @@ def sampled(cases: list, keep: int) -> list:
         return list(cases)
     ranked = sorted(cases, key=lambda case: hashlib.sha256(repr(case).encode()).hexdigest())
     return [case for case in cases if case in ranked[:keep]]
+
+
+def guard_log() -> Path:
+    """The socket guard's log of refused accesses (set up by conftest.py)."""
+    return Path(os.environ["SHIPLINE_SOCKET_GUARD_LOG"])
+
+
+def guard_violations(since: int = 0) -> list[str]:
+    """Lines the socket guard logged after byte offset `since`."""
+    with open(guard_log(), encoding="utf-8") as log:
+        log.seek(since)
+        return [line for line in log.read().splitlines() if line]

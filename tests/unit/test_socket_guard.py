@@ -8,8 +8,7 @@ import sys
 
 import pytest
 
-from conftest import GUARD_LOG, guard_violations
-from helpers import ROOT
+from helpers import ROOT, guard_log, guard_violations
 
 # TEST-NET-1 (RFC 5737): never routed; the guard refuses it before any packet is sent anyway.
 OUTSIDE = "192.0.2.1"
@@ -18,13 +17,13 @@ OUTSIDE = "192.0.2.1"
 def _forget(since: int) -> list[str]:
     """Read what the guard logged since `since`, then truncate it so this test itself passes."""
     found = guard_violations(since)
-    with open(GUARD_LOG, "r+", encoding="utf-8") as log:
+    with open(guard_log(), "r+", encoding="utf-8") as log:
         log.truncate(since)
     return found
 
 
 def test_child_python_process_is_guarded() -> None:
-    since = GUARD_LOG.stat().st_size
+    since = guard_log().stat().st_size
     code = f"import socket; socket.create_connection(({OUTSIDE!r}, 80), timeout=1)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     found = _forget(since)
@@ -34,7 +33,7 @@ def test_child_python_process_is_guarded() -> None:
 
 
 def test_name_resolution_of_outside_hosts_is_refused_in_process() -> None:
-    since = GUARD_LOG.stat().st_size
+    since = guard_log().stat().st_size
     with pytest.raises(socket.gaierror):
         socket.getaddrinfo("ecr.us-east-1.amazonaws.com", 443)
     found = _forget(since)
@@ -42,7 +41,7 @@ def test_name_resolution_of_outside_hosts_is_refused_in_process() -> None:
 
 
 def test_loopback_and_local_names_are_allowed() -> None:
-    since = GUARD_LOG.stat().st_size
+    since = guard_log().stat().st_size
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen(1)

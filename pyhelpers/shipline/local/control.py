@@ -39,7 +39,7 @@ def _answers(url: str) -> bool:
         return False
 
 
-def up(state_dir: str | None = None, foreground: bool = False, timeout: float = 10.0,
+def up(state_dir: str | None = None, foreground: bool = False, time_scale: float = 0.1, timeout: float = 10.0,
        dry_run: bool = False) -> dict[str, Any]:
     """Start the local world (idempotent) and return its environment."""
     directory = _state_dir(state_dir)
@@ -52,11 +52,11 @@ def up(state_dir: str | None = None, foreground: bool = False, timeout: float = 
                                 "dockerd, if no Docker engine answers"]}
     if foreground:
         print("shipline local: running in the foreground; Ctrl-C stops everything", file=sys.stderr)
-        serve(directory)
+        serve(directory, time_scale)
         return {"started": True, "stopped": True, "state_dir": str(directory)}
     log_path = directory / "daemon.log"
     log_path.unlink(missing_ok=True)
-    proc = procs.start([sys.executable, "-m", "shipline.local.daemon", str(directory)], log_path)
+    proc = procs.start([sys.executable, "-m", "shipline.local.daemon", str(directory), str(time_scale)], log_path)
     procs.wait_until(lambda: _read_state(directory) is not None, "the local world", timeout, proc, log_path)
     return {"started": True, "state_dir": str(directory), **_read_state(directory)}
 

@@ -15,14 +15,14 @@ from .world import LocalWorld
 STATE_FILE = "state.json"
 
 
-def serve(state_dir: Path) -> None:
+def serve(state_dir: Path, time_scale: float) -> None:
     """Start the world, publish its state file, wait for a stop signal, stop everything."""
     state_dir.mkdir(parents=True, exist_ok=True)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
-    world = LocalWorld(state_dir / "world").start()
+    world = LocalWorld(state_dir / "world", time_scale=time_scale).start()
     try:
-        state = {"pid": os.getpid(), "started_at": time.time(), "env": world.env(),
+        state = {"pid": os.getpid(), "started_at": time.time(), "env": world.env(), "time_scale": time_scale,
                  "moto": {"endpoint": world.moto.endpoint},
                  "registry": {"url": world.registry.endpoint, "pid": world.registry.upstream.proc.pid},
                  "dockerd_pid": world.dockerd_pid}
@@ -40,4 +40,4 @@ def serve(state_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    serve(Path(sys.argv[1]))
+    serve(Path(sys.argv[1]), float(sys.argv[2]))

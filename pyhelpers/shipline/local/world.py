@@ -11,33 +11,34 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import procs
+from .constants import ACCOUNT_ID, CONTAINER_LABEL, REGION
 from .dockerd import ensure_engine
 from .ecr import EcrEmulation
+from .ecs.scheduler import EcsEmulation
 from .moto_server import MotoServer
 
 if TYPE_CHECKING:
     from .ecr_front import EcrFront
 
-REGION = "us-east-1"
-ACCOUNT_ID = "123456789012"
-# Every container the emulation starts carries this label, so a reset can find and remove them all.
-CONTAINER_LABEL = "io.shipline.local"
 
 
 class LocalWorld:
     """moto (in this process), the ECR fronts with their registries, the Docker engine: all on 127.0.0.1."""
 
-    def __init__(self, state_dir: Path | None = None) -> None:
+    def __init__(self, state_dir: Path | None = None, time_scale: float = 0.1) -> None:
         self._own_dir = state_dir is None
         self.state_dir = state_dir or Path(tempfile.mkdtemp(prefix="shipline-local-"))
         self._dockerd: subprocess.Popen | None = None
         self.moto = MotoServer()
         self.ecr = EcrEmulation(self.state_dir / "ecr")
+        self.time_scale = time_scale
+        self.ecs: EcsEmulation | None = None
 
     def start(self) -> "LocalWorld":
         self._dockerd = ensure_engine()
         self.moto.start()
         self.ecr.start(ACCOUNT_ID, REGION)
+        self.ecs = EcsEmulation(self.ecr, self.time_scale).start()
         return self
 
     @property
@@ -65,6 +66,8 @@ class LocalWorld:
 
     def reset(self) -> None:
         """Back to empty: AWS state, custom transitions, recorded calls, emulation containers."""
+        if self.ecs is not None:
+            self.ecs.reset()
         self.moto.reset()
         self.ecr.reset()
         remove_containers()
@@ -73,6 +76,8 @@ class LocalWorld:
         return self.moto.snapshot()
 
     def stop(self) -> None:
+        if self.ecs is not None:
+            self.ecs.stop()
         remove_containers()
         self.ecr.stop()
         self.moto.stop()

@@ -1,0 +1,128 @@
+"""The emulated ECS objects: tasks and service deployments, and how the ECS API shows them."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def new_deployment_id() -> str:
+    return f"ecs-svc/{uuid.uuid4().int % 10**19:019d}"
+
+
+@dataclass
+class ContainerRecord:
+    name: str
+    image: str
+    essential: bool
+    last_status: str = "PENDING"
+    exit_code: int | None = None
+    reason: str | None = None
+    docker_id: str | None = None
+    log_options: dict[str, str] | None = None
+
+    def to_api(self, task_arn: str) -> dict[str, Any]:
+        out: dict[str, Any] = {"containerArn": f"{task_arn}/{self.name}", "taskArn": task_arn, "name": self.name,
+                               "image": self.image, "lastStatus": self.last_status,
+                               "healthStatus": "UNKNOWN"}
+        if self.docker_id:
+            out["runtimeId"] = self.docker_id
+        if self.exit_code is not None:
+            out["exitCode"] = self.exit_code
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+@dataclass
+class TaskRecord:
+    """One task: a real container set on the local engine, in ECS's task lifecycle."""
+
+    arn: str
+    cluster_arn: str
+    cluster: str
+    account: str
+    region: str
+    task_definition_arn: str
+    group: str
+    started_by: str
+    launch_type: str
+    containers: list[ContainerRecord]
+    overrides: dict[str, Any] = field(default_factory=dict)
+    service_key: str | None = None
+    deployment_id: str | None = None
+    last_status: str = "PROVISIONING"
+    desired_status: str = "RUNNING"
+    created_at: dt.datetime = field(default_factory=now)
+    pull_started_at: dt.datetime | None = None
+    pull_stopped_at: dt.datetime | None = None
+    started_at: dt.datetime | None = None
+    stopping_at: dt.datetime | None = None
+    stopped_at: dt.datetime | None = None
+    stopped_reason: str | None = None
+    stop_code: str | None = None
+    host_ports: dict[int, int] = field(default_factory=dict)
+    targets: list[tuple[str, int]] = field(default_factory=list)    # (target group ARN, host port)
+    expects_targets: bool = False      # behind a load balancer: healthy only once registered and healthy
+    failure_counted: bool = False
+    stop_at: float | None = None       # when a draining task's containers get stopped
+
+    @property
+    def id(self) -> str:
+        return self.arn.rsplit("/", 1)[-1]
+
+    @property
+    def alive(self) -> bool:
+        return self.last_status != "STOPPED"
+
+    def to_api(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "taskArn": self.arn, "clusterArn": self.cluster_arn, "taskDefinitionArn": self.task_definition_arn,
+            "lastStatus": self.last_status, "desiredStatus": self.desired_status, "group": self.group,
+            "launchType": self.launch_type, "createdAt": self.created_at, "overrides": {
+                "containerOverrides": self.overrides.get("containerOverrides", [])},
+            "containers": [c.to_api(self.arn) for c in self.containers], "version": 1,
+            "availabilityZone": f"{self.region}a", "connectivity": "CONNECTED", "healthStatus": "UNKNOWN",
+        }
+        if self.started_by:
+            out["startedBy"] = self.started_by
+        for key, value in (("pullStartedAt", self.pull_started_at), ("pullStoppedAt", self.pull_stopped_at),
+                           ("startedAt", self.started_at), ("stoppingAt", self.stopping_at),
+                           ("stoppedAt", self.stopped_at), ("stoppedReason", self.stopped_reason),
+                           ("stopCode", self.stop_code)):
+            if value is not None:
+                out[key] = value
+        return out
+
+
+@dataclass
+class Deployment:
+    id: str
+    task_definition: str
+    desired_count: int
+    launch_type: str
+    status: str = "PRIMARY"
+    rollout_state: str = "IN_PROGRESS"
+    rollout_state_reason: str = ""
+    failed_tasks: int = 0
+    created_at: dt.datetime = field(default_factory=now)
+    updated_at: dt.datetime = field(default_factory=now)
+    network_configuration: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        self.rollout_state_reason = self.rollout_state_reason or f"ECS deployment {self.id} in progress."
+
+    def to_api(self, running: int, pending: int) -> dict[str, Any]:
+        out = {"id": self.id, "status": self.status, "taskDefinition": self.task_definition,
+               "desiredCount": self.desired_count, "pendingCount": pending, "runningCount": running,
+               "failedTasks": self.failed_tasks, "createdAt": self.created_at, "updatedAt": self.updated_at,
+               "launchType": self.launch_type, "rolloutState": self.rollout_state,
+               "rolloutStateReason": self.rollout_state_reason}
+        if self.network_configuration:
+            out["networkConfiguration"] = self.network_configuration
+        return out

@@ -1,0 +1,53 @@
+"""Fixtures for whole flows on the local emulation: the sample app's versions, pushed to the local ECR."""
+from __future__ import annotations
+
+import base64
+import shutil
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+VARIANTS = {
+    "v1": {},
+    "v2": {"www/index.html": "<p>version two</p>\n"},
+    "unhealthy": {"www/health": None},                        # /health answers 404
+    "crash": {"CMD": '["sh", "-c", "echo starting; echo giving up >&2; exit 7"]'},
+    "job": {"CMD": '["sh", "-c", "echo migrating 1; echo migrating 2; echo done; exit 3"]'},
+}
+
+
+def _variant(app: Path, changes: dict[str, str | None], into: Path) -> Path:
+    shutil.copytree(app, into)
+    for path, content in changes.items():
+        if path == "CMD":
+            dockerfile = into / "Dockerfile"
+            lines = [f"CMD {content}" if line.startswith("CMD ") else line
+                     for line in dockerfile.read_text().splitlines()]
+            dockerfile.write_text("\n".join(lines) + "\n")
+        elif content is None:
+            (into / path).unlink()
+        else:
+            (into / path).write_text(content)
+    return into
+
+
+@pytest.fixture
+def push_variant(aws, boto, docker_engine, sample_app, tmp_path) -> Callable[[str], str]:
+    """Build a variant of the sample app and push it to the local ECR; return its image by digest."""
+    ecr = boto("ecr")
+    uri = ecr.create_repository(repositoryName="demo/webapp")["repository"]["repositoryUri"]
+    data = ecr.get_authorization_token()["authorizationData"][0]
+    user, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
+
+    def push(name: str) -> str:
+        context = _variant(sample_app, VARIANTS[name], tmp_path / f"variant-{name}")
+        image, _ = docker_engine.images.build(path=str(context), rm=True, tag=f"{uri}:{name}")
+        digest = ""
+        for line in docker_engine.images.push(uri, tag=name, stream=True, decode=True,
+                                              auth_config={"username": user, "password": password}):
+            assert "error" not in line, line
+            digest = line.get("aux", {}).get("Digest", digest)
+        return f"{uri}@{digest}"
+
+    return push
