@@ -304,3 +304,30 @@ def test_desired_count_changes_scale_the_primary_without_a_new_deployment(aws, e
         assert [b["HostIp"] for b in bindings] == ["127.0.0.1"]
     ecs.delete_service(cluster=CLUSTER, service=SERVICE, force=True)
     wait_for("no task left", lambda: not ecs.list_tasks(cluster=CLUSTER, serviceName=SERVICE)["taskArns"])
+
+
+def test_a_deployment_alarm_in_alarm_fails_the_deployment_and_rolls_back(aws, boto, ecs, setup, push_variant):
+    """Deployment alarms (deploymentConfiguration.alarms): an alarm going to ALARM during the deployment
+    fails it and, with rollback, returns to the last completed deployment. Until alarms are evaluated
+    from metrics, the test sets the alarm state through the CloudWatch API."""
+    cloudwatch = boto("cloudwatch")
+    cloudwatch.put_metric_alarm(AlarmName="webapp-5xx", Namespace="AWS/ApplicationELB",
+                                MetricName="HTTPCode_Target_5XX_Count", Statistic="Sum", Period=60,
+                                EvaluationPeriods=1, Threshold=5, ComparisonOperator="GreaterThanThreshold")
+    v1, v2 = register(ecs, push_variant("v1")), register(ecs, push_variant("v2"))
+    create_service(ecs, v1, setup)
+    stable_id = wait_for("the first deployment", completed(ecs, v1))["deployments"][0]["id"]
+    updated = ecs.update_service(
+        cluster=CLUSTER, service=SERVICE, taskDefinition=v2, deploymentConfiguration={
+            "maximumPercent": 150, "minimumHealthyPercent": 50,
+            "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+            "alarms": {"alarmNames": ["webapp-5xx"], "enable": True, "rollback": True}})
+    deployment_id = updated["service"]["deployments"][0]["id"]
+    cloudwatch.set_alarm_state(AlarmName="webapp-5xx", StateValue="ALARM", StateReason="test: 5xx burst")
+    service = wait_for("the alarm rollback", lambda: (lambda s: s if s["deployments"][0]["id"] != deployment_id
+                                                      else None)(describe(ecs)))
+    messages = [e["message"] for e in service["events"]]
+    assert f"(service webapp) (deployment {deployment_id}) deployment failed: alarm detected." in messages
+    assert f"(service webapp) rolling back to deployment {stable_id}." in messages
+    assert service["deployments"][0]["taskDefinition"] == v1
+    wait_for("the rollback to complete", completed(ecs, v1))

@@ -93,11 +93,16 @@ def remove_containers() -> int:
     """Remove every container the emulation started; return how many."""
     from ..docker_engine import docker_client
 
+    import docker
+
     engine = docker_client(timeout=30)
     try:
         containers = engine.containers.list(all=True, filters={"label": CONTAINER_LABEL})
         for container in containers:
-            container.remove(force=True)
+            try:
+                container.remove(force=True)
+            except docker.errors.NotFound:
+                pass  # removed meanwhile by the task that owned it
         return len(containers)
     finally:
         engine.close()

@@ -10,6 +10,7 @@ Behaviour reproduced (Amazon ECS Developer Guide, "Deploy Amazon ECS services by
   at max(3, min(200, ceil(0.5 × desired))) failures the circuit breaker marks the deployment FAILED
   ("ECS deployment circuit breaker: tasks failed to start.") and, with rollback on, a new PRIMARY
   deployment returns to the last completed one ("...rolling back to deploymentId ecs-svc/...").
+- With deployment alarms enabled, an alarm in ALARM while the deployment runs fails it the same way.
 - A deployment is COMPLETED when its desired count of tasks is healthy and no other deployment has
   a task left; service events tell each step, newest first.
 Every change is appended to an emulation log so tests can check invariants over a whole rollout.
@@ -383,6 +384,7 @@ class EcsEmulation:
         self._stop_unhealthy(sim)
         self._count_failures(sim)
         self._circuit_breaker(sim)
+        self._deployment_alarms(sim)
         self._replace_tasks(sim)
         self._complete(sim)
         self._sync(sim)
@@ -419,25 +421,44 @@ class EcsEmulation:
         primary = sim.primary
         breaker = sim.configuration.get("deploymentCircuitBreaker") or {}
         threshold = min(200, max(3, math.ceil(0.5 * sim.desired)))
-        if not breaker.get("enable") or primary.rollout_state != "IN_PROGRESS" or primary.failed_tasks < threshold:
+        if breaker.get("enable") and primary.rollout_state == "IN_PROGRESS" and primary.failed_tasks >= threshold:
+            self._fail(sim, "ECS deployment circuit breaker: tasks failed to start.",
+                       "deployment failed: tasks failed to start.", bool(breaker.get("rollback")))
+
+    def _deployment_alarms(self, sim: ServiceSim) -> None:
+        """Deployment alarms: an alarm in ALARM while the deployment runs fails it (their state is set
+        through the CloudWatch API until alarms are evaluated from metrics)."""
+        alarms = sim.configuration.get("alarms") or {}
+        if not alarms.get("enable") or sim.primary.rollout_state != "IN_PROGRESS":
             return
-        primary.rollout_state = "FAILED"
-        primary.rollout_state_reason = "ECS deployment circuit breaker: tasks failed to start."
-        primary.updated_at = now()
-        sim.event(f"(deployment {primary.id}) deployment failed: tasks failed to start.")
+        from moto.cloudwatch.models import cloudwatch_backends
+
+        known = cloudwatch_backends[sim.account][sim.region].alarms
+        firing = [name for name in alarms.get("alarmNames", []) if name in known
+                  and known[name].state_value == "ALARM"]
+        if firing:
+            self._fail(sim, f"ECS deployment alarm(s) detected: {', '.join(firing)} in ALARM state.",
+                       "deployment failed: alarm detected.", bool(alarms.get("rollback")))
+
+    def _fail(self, sim: ServiceSim, reason: str, event: str, rollback: bool) -> None:
+        """Mark the PRIMARY deployment FAILED; with rollback, a new PRIMARY returns to the last
+        completed deployment and adopts its tasks."""
+        primary = sim.primary
+        primary.rollout_state, primary.rollout_state_reason, primary.updated_at = "FAILED", reason, now()
+        sim.event(f"(deployment {primary.id}) {event}")
         stable = sim.last_completed
-        if not breaker.get("rollback") or stable is None:
+        if not rollback or stable is None:
             return
-        rollback = Deployment(new_deployment_id(), stable.task_definition, sim.desired, primary.launch_type,
-                              rollout_state_reason="ECS deployment circuit breaker: rolling back to deploymentId "
-                                                   f"{stable.id}.",
-                              network_configuration=primary.network_configuration)
+        rollback_to = Deployment(new_deployment_id(), stable.task_definition, sim.desired, primary.launch_type,
+                                 rollout_state_reason="ECS deployment circuit breaker: rolling back to "
+                                                      f"deploymentId {stable.id}.",
+                                 network_configuration=primary.network_configuration)
         primary.status = "ACTIVE"
         for old in [d for d in sim.deployments if d.task_definition == stable.task_definition]:
             for task in self._tasks_of(sim, old):
-                task.deployment_id = rollback.id  # ECS keeps the stable tasks: they are the rollback's
+                task.deployment_id = rollback_to.id  # ECS keeps the stable tasks: they are the rollback's
             sim.deployments.remove(old)
-        sim.deployments.insert(0, rollback)
+        sim.deployments.insert(0, rollback_to)
         sim.moto.task_definition = stable.task_definition
         sim.event(f"rolling back to deployment {stable.id}.")
 
@@ -480,13 +501,14 @@ class EcsEmulation:
 
     def _complete(self, sim: ServiceSim) -> None:
         primary = sim.primary
-        for deployment in sim.deployments[1:]:
-            if not self._tasks_of(sim, deployment):
+        for deployment in sim.deployments[1:]:  # drained ones go; a FAILED one stays until the end
+            if deployment.rollout_state != "FAILED" and not self._tasks_of(sim, deployment):
                 sim.deployments.remove(deployment)
-        if primary.rollout_state != "IN_PROGRESS" or len(sim.deployments) > 1:
+        if primary.rollout_state != "IN_PROGRESS" or any(self._tasks_of(sim, d) for d in sim.deployments[1:]):
             return
         mine = self._tasks_of(sim, primary)
         if len(mine) == sim.desired and all(self._healthy(t) for t in mine):
+            sim.deployments[1:] = []
             primary.rollout_state = "COMPLETED"
             primary.rollout_state_reason = f"ECS deployment {primary.id} completed."
             primary.updated_at = now()
