@@ -8,6 +8,12 @@ from __future__ import annotations
 from .params import Command, Param
 
 CONFIG = Param("config", "str", "path of shipline.yaml", default="shipline.yaml")
+ENVIRONMENT = Param("environment", "str", "the environment (from shipline.yaml) whose account, region and "
+                    "role to use; default: the top-level region with the ambient credentials")
+ALLOW_DIRTY = Param("allow_dirty", "bool", "build from a work tree with uncommitted changes (tagged "
+                    "<sha>-dirty-<hash>)", default=False)
+EXTRA_TAGS = Param("tags", "list", "more tags, each tied to the revision (a SHA prefix or the version)",
+                   default=[])
 STATE_DIR = Param("state_dir", "str", "where the local world keeps its state "
                   "(default: $SHIPLINE_LOCAL_DIR or ~/.cache/shipline/local)")
 
@@ -39,6 +45,61 @@ COMMANDS: tuple[Command, ...] = (
             Param("docker", "bool", "check the Docker engine", default=True),
             Param("aws", "bool", "check AWS credentials, region and endpoint", default=True),
         ),
+    ),
+    Command(
+        name="build",
+        summary="build the image of the checked-out commit, tagged by git SHA (no push)",
+        description="Checks the Dockerfile against the image best practices first (errors stop the build, "
+                    "exit 2); tags: full SHA, short SHA, and the version when HEAD has a semver tag.",
+        example="shipline build --config shipline.yaml",
+        target="shipline.image.publish:build",
+        params=(CONFIG, ENVIRONMENT, ALLOW_DIRTY, EXTRA_TAGS),
+    ),
+    Command(
+        name="publish",
+        summary="build once per commit and push to ECR; print the image by digest",
+        description="Skips build and push when the registry already holds the commit's image. Creates the "
+                    "repository (immutable tags, scan on push, lifecycle) if missing.",
+        example="shipline publish --config shipline.yaml --json",
+        target="shipline.image.publish:publish",
+        mutates=True,
+        params=(CONFIG, ENVIRONMENT, ALLOW_DIRTY, EXTRA_TAGS,
+                Param("fix_repo", "bool", "bring an existing repository's settings in line", default=False)),
+    ),
+    Command(
+        name="push",
+        summary="push the image 'shipline build' made for this commit to ECR; print it by digest",
+        example="shipline push --config shipline.yaml",
+        target="shipline.image.publish:push",
+        mutates=True,
+        params=(CONFIG, ENVIRONMENT, ALLOW_DIRTY, EXTRA_TAGS,
+                Param("fix_repo", "bool", "bring an existing repository's settings in line", default=False)),
+    ),
+    Command(
+        name="scan-gate",
+        summary="wait for the image scan; fail (exit 1) on findings at or above the severity threshold",
+        description="Allowlisted finding ids (scan.allowlist in shipline.yaml, each with an expiry) do not "
+                    "fail the gate until they expire.",
+        example="shipline scan-gate --image sha256:<digest> --severity HIGH",
+        target="shipline.image.scan:scan_gate",
+        params=(CONFIG, Param("image", "str", "the image: sha256:<digest>, a tag, or repository@digest",
+                              required=True), ENVIRONMENT,
+                Param("severity", "str", "the threshold (default: scan.severity_threshold)",
+                      choices=("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL")),
+                Param("timeout", "float", "seconds to wait for the scan (default: scan.timeout)", minimum=1)),
+    ),
+    Command(
+        name="promote",
+        summary="copy an image by digest to another environment's registry or another repository",
+        description="Copies the layers first, then the manifest: the digest is the same; nothing is rebuilt.",
+        example="shipline promote --digest sha256:<digest> --environment staging --to-environment production",
+        target="shipline.image.promote:promote",
+        mutates=True,
+        params=(CONFIG, Param("digest", "str", "the image digest (sha256:...)", required=True),
+                Param("to_environment", "str", "the environment whose registry receives the image"),
+                Param("to_repository", "str", "the target repository (default: image.repository)"),
+                Param("tags", "list", "tags for the copy (default: the source's revision tags)", default=[]),
+                ENVIRONMENT),
     ),
     Command(
         name="local up",

@@ -82,6 +82,9 @@ class BadInput(ShiplineError):
     def lines(self) -> list[str]:
         return [self.message] + [f"  {p}" for p in self.problems]
 
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
     def to_json(self) -> dict[str, Any]:
         return {**super().to_json(), "problems": [p.to_json() for p in self.problems]}
 

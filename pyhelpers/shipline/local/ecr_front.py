@@ -44,6 +44,7 @@ class EcrFront:
         self.port = procs.free_port()
         self.upstream = Registry(state_dir / f"registry-{account}-{region}")
         self.http = requests.Session()
+        self.requests: list[tuple[str, str]] = []   # (method, path) of every request, for tests and audits
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
@@ -74,6 +75,7 @@ class EcrFront:
         self.upstream.stop()
         self.upstream.wipe()
         self.upstream.start()
+        self.requests.clear()
 
     def stop(self) -> None:
         if self._server is not None:
@@ -90,6 +92,7 @@ class EcrFront:
         from werkzeug.wrappers import Request, Response
 
         request = Request(environ)
+        self.requests.append((request.method, request.path))
         try:
             self._authorize(request.headers.get("Authorization", ""))
             if request.path in ("/v2/", "/v2"):

@@ -1,0 +1,211 @@
+"""`shipline build`, `push` and `publish`: an image per git SHA, built once, pushed to ECR by digest."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import revision as revisions
+from ..config import ImageSettings, LoadedConfig, load_config
+from ..errors import BadInput, Problem
+from . import docker_ops
+from .dockerfile_rules import Finding, check
+from .ecr import Ecr, RegistryLogin, RepositorySettings, registry_of
+
+log = logging.getLogger(__name__)
+FORBIDDEN_TAGS = ("latest", "production", "prod", "stable", "current")
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """Everything a build needs, checked before any AWS call or build."""
+
+    loaded: LoadedConfig
+    image: ImageSettings
+    context: Path
+    dockerfile: str
+    revision: revisions.Revision
+    tags: list[str]
+    findings: list[Finding]
+    region: str | None
+    role_arn: str | None
+
+    @property
+    def repository(self) -> str:
+        return self.image.repository
+
+    def labels(self) -> dict[str, str]:
+        labels = {"org.opencontainers.image.revision": self.revision.sha,
+                  "org.opencontainers.image.created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                  "org.opencontainers.image.version": self.revision.version or self.revision.short_sha}
+        if self.revision.source_url:
+            labels["org.opencontainers.image.source"] = self.revision.source_url
+        return labels
+
+    def build_args(self) -> dict[str, str]:
+        return {"GIT_SHA": self.revision.sha, **self.image.build_args}
+
+
+def plan(config: str, environment: str | None, allow_dirty: bool, tags: list[str]) -> BuildPlan:
+    """Validate config, revision, requested tags and the Dockerfile: every problem is exit 2."""
+    loaded = load_config(config)
+    settings = loaded.config.image
+    base = loaded.path.parent
+    context = base / settings.context
+    dockerfile = context / settings.dockerfile
+    if not dockerfile.is_file():
+        raise BadInput(f"Dockerfile {dockerfile} not found; set image.dockerfile in {loaded.path}")
+    revision = revisions.current(base)
+    if revision.dirty and not allow_dirty:
+        raise BadInput(f"the work tree at {base} has uncommitted changes: commit them, or pass --allow-dirty "
+                       "(the image is then tagged <sha>-dirty-<hash>)")
+    problems = [Problem("tags", f"tag {tag!r} is not tied to a revision: images are tagged by git SHA (and the "
+                                "version when HEAD has a semver tag); never 'latest' or 'production'")
+                for tag in tags if tag.lower() in FORBIDDEN_TAGS or not revision.ties(tag)]
+    findings = check(dockerfile, context, require_digest=settings.require_digest,
+                     silenced=settings.silence_rules, build_args=settings.build_args)
+    problems += [Problem(f.rule, f.message, f.line, str(dockerfile)) for f in findings if f.severity == "error"]
+    if problems:
+        raise BadInput("the image cannot be built as asked", problems)
+    for finding in findings:
+        log.warning("%s:%s: %s: %s", dockerfile, finding.line or "-", finding.rule, finding.message)
+    env = loaded.config.environment(environment) if environment else None
+    region = (env.region if env else None) or loaded.config.region
+    return BuildPlan(loaded, settings, context, settings.dockerfile, revision,
+                     list(dict.fromkeys(revision.tags + tags)), findings, region, env.role_arn if env else None)
+
+
+def build(config: str = "shipline.yaml", environment: str | None = None, allow_dirty: bool = False,
+          tags: list[str] | None = None) -> dict[str, Any]:
+    """`shipline build`: build and tag the image locally (no AWS call)."""
+    from ..docker_engine import docker_client
+
+    built = plan(config, environment, allow_dirty, tags or [])
+    engine = docker_client()
+    try:
+        image_id = _build(engine, built, built.repository, cache_from=[])
+    finally:
+        engine.close()
+    return {"image_id": image_id, "repository": built.repository, "tags": built.tags,
+            "revision": built.revision.sha, "warnings": [f.to_json() for f in built.findings]}
+
+
+def publish(config: str = "shipline.yaml", environment: str | None = None, allow_dirty: bool = False,
+            tags: list[str] | None = None, fix_repo: bool = False, dry_run: bool = False) -> dict[str, Any]:
+    """`shipline publish`: build once per commit and push to ECR; return the image by digest."""
+    built = plan(config, environment, allow_dirty, tags or [])
+    ecr = Ecr(built.region, built.role_arn)
+    _warn_region(ecr)
+    repo = ecr.repository(built.repository)
+    existing = ecr.digest_of(built.repository, built.revision.primary_tag) if repo else None
+    result: dict[str, Any] = {"repository": built.repository, "revision": built.revision.sha, "tags": built.tags,
+                              "warnings": [f.to_json() for f in built.findings]}
+    if existing is not None:
+        added = [] if dry_run else ecr.add_tags(built.repository, existing, built.tags[1:])
+        log.info("%s:%s is already in the registry (%s): nothing to build", built.repository,
+                 built.revision.primary_tag, existing)
+        return {**result, "skipped": "exists", "digest": existing, "added_tags": added,
+                "image": f"{repo['repositoryUri']}@{existing}", "repository_uri": repo["repositoryUri"]}
+    if dry_run:
+        return {**result, "dry_run": True, "would": (["create repository " + built.repository] if repo is None
+                                                     else []) + [f"build and push {t}" for t in built.tags]}
+    repo = _ensure_repository(ecr, built, repo, fix_repo)
+    from ..docker_engine import docker_client
+
+    login = ecr.login(repo["registryId"])
+    engine = docker_client()
+    try:
+        cache = _layer_cache(engine, ecr, built, repo["repositoryUri"], login)
+        _build(engine, built, repo["repositoryUri"], cache_from=cache)
+        digests = {tag: docker_ops.push(engine, repo["repositoryUri"], tag, ecr.login(repo["registryId"]))
+                   for tag in built.tags}
+    finally:
+        engine.close()
+    digest = digests[built.revision.primary_tag]
+    details = ecr.image(built.repository, digest)
+    return {**result, "digest": digest, "image": f"{repo['repositoryUri']}@{digest}", "cache_from": cache,
+            "repository_uri": repo["repositoryUri"], "size_bytes": details.get("imageSizeInBytes")}
+
+
+def push(config: str = "shipline.yaml", environment: str | None = None, allow_dirty: bool = False,
+         tags: list[str] | None = None, fix_repo: bool = False, dry_run: bool = False) -> dict[str, Any]:
+    """`shipline push`: push the image `shipline build` made for this commit; return it by digest."""
+    import docker
+
+    from ..docker_engine import docker_client
+
+    built = plan(config, environment, allow_dirty, tags or [])
+    engine = docker_client()
+    try:
+        try:
+            image = engine.images.get(f"{built.repository}:{built.revision.primary_tag}")
+        except docker.errors.ImageNotFound:
+            raise BadInput(f"no local image {built.repository}:{built.revision.primary_tag}: run "
+                           "'shipline build' first, or 'shipline publish'") from None
+        ecr = Ecr(built.region, built.role_arn)
+        repo = ecr.repository(built.repository)
+        if dry_run:
+            return {"dry_run": True, "would": [f"push {t}" for t in built.tags], "repository": built.repository}
+        repo = _ensure_repository(ecr, built, repo, fix_repo)
+        for tag in built.tags:
+            image.tag(repo["repositoryUri"], tag=tag)
+        digests = {tag: docker_ops.push(engine, repo["repositoryUri"], tag, ecr.login(repo["registryId"]))
+                   for tag in built.tags}
+    finally:
+        engine.close()
+    digest = digests[built.revision.primary_tag]
+    return {"repository": built.repository, "repository_uri": repo["repositoryUri"], "digest": digest,
+            "image": f"{repo['repositoryUri']}@{digest}", "tags": built.tags, "revision": built.revision.sha}
+
+
+def _build(engine: Any, built: BuildPlan, name: str, cache_from: list[str]) -> str:
+    first, *others = built.tags
+    log.info("building %s:%s from %s", name, first, built.context)
+    image_id = docker_ops.build(engine, built.context, built.dockerfile, f"{name}:{first}",
+                                build_args=built.build_args(), labels=built.labels(), target=built.image.target,
+                                platform=built.image.platform, cache_from=cache_from)
+    image = engine.images.get(image_id)
+    for tag in others:
+        image.tag(name, tag=tag)
+    return image_id
+
+
+def _ensure_repository(ecr: Ecr, built: BuildPlan, repo: dict[str, Any] | None, fix: bool) -> dict[str, Any]:
+    want = RepositorySettings(built.image.keep_images)
+    if repo is None:
+        log.info("creating ECR repository %s (immutable tags, scan on push, keep %d images)", built.repository,
+                 want.keep_images)
+        return ecr.create_repository(built.repository, want)
+    drift = ecr.drift(repo, want)
+    if drift and fix:
+        log.info("fixing repository %s: %s", built.repository, "; ".join(drift))
+        ecr.fix_repository(built.repository, want)
+    elif drift:
+        log.warning("repository %s: %s (left as is; --fix-repo changes it)", built.repository, "; ".join(drift))
+    return repo
+
+
+def _layer_cache(engine: Any, ecr: Ecr, built: BuildPlan, uri: str, login: RegistryLogin) -> list[str]:
+    """Pull the newest ancestor commit's image (or the configured cache ref) for cache_from."""
+    candidates = [built.image.cache_ref] if built.image.cache_ref else [
+        sha for sha in revisions.ancestors(built.loaded.path.parent) if ecr.digest_of(built.repository, sha)][:1]
+    pulled = []
+    for ref in candidates:
+        reference = ref if "/" in ref and ":" in ref else f"{uri}:{ref}"
+        if docker_ops.pull(engine, reference, login if registry_of(reference) == login.registry else None):
+            log.info("layer cache: %s", reference)
+            pulled.append(reference)
+    return pulled
+
+
+def _warn_region(ecr: Ecr) -> None:
+    """Keep the build next to its registry: warn when this agent's region is not the registry's."""
+    from .. import aws
+
+    here = aws.region_or_default()
+    there = aws.region_or_default(ecr.region)
+    if here != there:
+        log.warning("this build runs in %s but pushes to ECR in %s: cross-region pushes are slower and cost "
+                    "transfer; build in %s", here, there, there)

@@ -1,0 +1,77 @@
+"""The source revision an image is built from: git SHA, semver tag at HEAD, dirty state, ancestors."""
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import BadInput, EnvironmentProblem
+
+SEMVER_TAG = re.compile(r"^v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$")
+
+
+@dataclass(frozen=True)
+class Revision:
+    sha: str
+    short_sha: str
+    version: str | None       # "1.2.3" when HEAD is at a semver tag such as v1.2.3
+    dirty: bool
+    dirty_digest: str | None  # identifies the uncommitted changes when dirty
+    source_url: str | None
+    commit_time: int          # seconds since the epoch, for lead-time measures
+
+    @property
+    def tags(self) -> list[str]:
+        """The image tags of this revision: full SHA first, then short SHA, then the version."""
+        if self.dirty:
+            return [f"{self.sha}-dirty-{self.dirty_digest}"]
+        return [self.sha, self.short_sha] + ([self.version] if self.version else [])
+
+    @property
+    def primary_tag(self) -> str:
+        return self.tags[0]
+
+    def ties(self, tag: str) -> bool:
+        """Whether `tag` names this revision (and so may be pushed for it)."""
+        if self.dirty:
+            return tag == self.primary_tag
+        return tag in self.tags or (len(tag) >= 7 and self.sha.startswith(tag)) or \
+            (self.version is not None and tag in (self.version, f"v{self.version}"))
+
+
+def _git(repo: Path, *args: str) -> str:
+    try:
+        done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=30)
+    except FileNotFoundError:
+        raise EnvironmentProblem("git is not installed: install git on this agent") from None
+    if done.returncode != 0:
+        raise BadInput(f"{repo}: git {' '.join(args[:2])} failed: {done.stderr.strip() or 'not a git repository'}"
+                       "; build from a git checkout")
+    return done.stdout.strip()
+
+
+def current(repo: str | Path = ".") -> Revision:
+    """The revision checked out in `repo`."""
+    path = Path(repo)
+    sha = _git(path, "rev-parse", "HEAD")
+    status = _git(path, "status", "--porcelain", "--untracked-files=normal")
+    dirty_digest = None
+    if status:
+        diff = _git(path, "diff", "HEAD") + status
+        dirty_digest = hashlib.sha256(diff.encode()).hexdigest()[:8]
+    tags = _git(path, "tag", "--points-at", "HEAD").splitlines()
+    versions = sorted((m.group(1) for m in map(SEMVER_TAG.match, tags) if m), reverse=True)
+    remote = subprocess.run(["git", "-C", str(path), "config", "--get", "remote.origin.url"],
+                            capture_output=True, text=True).stdout.strip() or None
+    return Revision(sha=sha, short_sha=sha[:12], version=versions[0] if versions else None,
+                    dirty=bool(status), dirty_digest=dirty_digest, source_url=remote,
+                    commit_time=int(_git(path, "show", "-s", "--format=%ct", "HEAD")))
+
+
+def ancestors(repo: str | Path = ".", limit: int = 30) -> list[str]:
+    """The SHAs of HEAD's ancestors, newest first (HEAD excluded)."""
+    out = subprocess.run(["git", "-C", str(repo), "rev-list", f"--max-count={limit}", "HEAD~1"],
+                         capture_output=True, text=True)
+    return out.stdout.split() if out.returncode == 0 else []

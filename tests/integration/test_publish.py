@@ -1,0 +1,194 @@
+"""The Build stage against the real engine and the local ECR: by git SHA, once, fast, and safe."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+import shipline.image.ecr as ecr_module
+from helpers import git, run_cli
+from shipline.errors import BadInput, OperationFailed
+from shipline.image.promote import promote
+from shipline.image.publish import publish
+from shipline.image.scan import scan_gate
+from shipline.local.ecr import FINDINGS_LABEL
+
+REPO = "demo/webapp"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_login_cache():
+    ecr_module._tokens.clear()
+    yield
+    ecr_module._tokens.clear()
+
+
+def _config(app: Path) -> str:
+    return str(app / "shipline.yaml")
+
+
+def _commit(app: Path, path: str, content: str, message: str) -> None:
+    (app / path).write_text(content)
+    git(app, "add", "-A")
+    git(app, "commit", "-q", "-m", message)
+
+
+def _forget_local_images(engine, uri: str) -> None:
+    """A fresh agent: none of the repository's images (nor their build cache) on the engine."""
+    for image in engine.images.list():
+        if any(tag.startswith(uri) or tag.startswith(REPO) for tag in image.tags):
+            engine.images.remove(image.id, force=True)
+
+
+def _uploads(front) -> list[tuple[str, str]]:
+    return [r for r in front.requests if r[0] == "POST" and "/blobs/uploads/" in r[1]]
+
+
+def test_publish_digest_is_the_registrys_and_a_second_publish_does_nothing(aws, boto, sample_app) -> None:
+    result = publish(_config(sample_app))
+    sha = git(sample_app, "rev-parse", "HEAD")
+    assert result["tags"] == [sha, sha[:12]] and result["revision"] == sha
+    uri = result["repository_uri"]
+    login = ecr_module.Ecr().login()
+    head = requests.head(f"{login.endpoint}/v2/{REPO}/manifests/{sha}", auth=(login.username, login.password),
+                         headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"}, timeout=5)
+    ecr = boto("ecr")
+    details = ecr.describe_images(repositoryName=REPO, imageIds=[{"imageTag": sha}])["imageDetails"]
+    api_digest = details[0]["imageDigest"]
+    assert result["digest"] == head.headers["Docker-Content-Digest"] == api_digest
+    assert result["image"] == f"{uri}@{api_digest}"
+    repo = ecr.describe_repositories(repositoryNames=[REPO])["repositories"][0]
+    assert repo["imageTagMutability"] == "IMMUTABLE" and repo["imageScanningConfiguration"]["scanOnPush"]
+    labels = json.loads(ecr.batch_get_image(repositoryName=REPO, imageIds=[{"imageTag": sha}])["images"][0][
+        "imageManifest"])
+    assert labels["layers"]
+
+    aws.registry.requests.clear()
+    start = time.monotonic()
+    again = run_cli("publish", "--config", _config(sample_app), "--json")
+    elapsed = time.monotonic() - start
+    assert again.returncode == 0, again.stderr
+    second = json.loads(again.stdout)["result"]
+    assert second["skipped"] == "exists" and second["digest"] == result["digest"]
+    assert _uploads(aws.registry) == [] and not any(m == "PUT" for m, _ in aws.registry.requests)
+    assert "Step 1/" not in again.stderr and elapsed < 3  # no build at all
+
+
+def test_app_change_on_a_fresh_agent_reuses_cached_layers_and_uploads_only_the_changed_one(
+        aws, docker_engine, sample_app) -> None:
+    first = publish(_config(sample_app))
+    _forget_local_images(docker_engine, first["repository_uri"])
+    _commit(sample_app, "www/index.html", "<p>new page</p>\n", "change the page")
+    aws.registry.requests.clear()
+    start = time.monotonic()
+    second = publish(_config(sample_app))
+    elapsed = time.monotonic() - start
+    assert second["cache_from"] == [f"{first['repository_uri']}:{first['revision']}"]
+    assert elapsed < 3  # the 3 s dependency step came from the cache
+    uploads = _uploads(aws.registry)
+    assert len(uploads) == 2, uploads  # the changed layer and the image config: nothing else
+
+
+def test_promote_copies_by_digest_to_another_accounts_registry(aws, boto, docker_engine, sample_app) -> None:
+    config = sample_app / "shipline.yaml"
+    config.write_text(config.read_text().replace(
+        '  production:\n    account_id: "123456789012"',
+        '  production:\n    account_id: "210987654321"\n    region: eu-west-1\n'
+        '    role_arn: arn:aws:iam::210987654321:role/deployer'))
+    git(sample_app, "commit", "-qam", "production account")
+    published = publish(str(config))
+    promoted = promote(str(config), digest=published["digest"], to_environment="production")
+    assert promoted["digest"] == published["digest"] and promoted["copied_blobs"] >= 2
+    target_host = promoted["image"].split("/", 1)[0]
+    assert target_host != published["image"].split("/", 1)[0]
+    login = ecr_module.Ecr("eu-west-1", "arn:aws:iam::210987654321:role/deployer").login()
+    assert login.registry == target_host
+    _forget_local_images(docker_engine, published["repository_uri"])
+    pulled = docker_engine.images.pull(promoted["image"].split("@")[0], tag=promoted["digest"],
+                                       auth_config=login.auth_config())
+    assert promoted["digest"] in pulled.attrs["RepoDigests"][0]
+    again = promote(str(config), digest=published["digest"], to_environment="production")
+    assert again["copied_blobs"] == 0  # every blob is already there
+
+
+def test_scan_gate_waits_through_in_progress_and_fails_on_findings(aws, sample_app) -> None:
+    aws.ecr.scan_seconds = 1.5
+    dockerfile = sample_app / "Dockerfile"
+    findings = [{"name": "CVE-2024-1111", "severity": "CRITICAL"}, {"name": "CVE-2024-2222", "severity": "LOW"}]
+    _commit(sample_app, "Dockerfile", dockerfile.read_text() + f"LABEL {FINDINGS_LABEL}='{json.dumps(findings)}'\n",
+            "a vulnerable image")
+    published = publish(_config(sample_app))
+    with pytest.raises(OperationFailed, match="CVE-2024-1111 \\(CRITICAL\\)") as caught:
+        scan_gate(_config(sample_app), image=published["digest"])
+    assert caught.value.details["result"]["polls"] > 1  # it waited through IN_PROGRESS
+    assert caught.value.exit_code == 1
+    config = sample_app / "shipline.yaml"
+    config.write_text(config.read_text().replace(
+        "  severity_threshold: HIGH\n", "  severity_threshold: HIGH\n  allowlist:\n    - {id: CVE-2024-1111, "
+        "expires: 2099-01-01, reason: not reachable from the network}\n"))
+    passed = scan_gate(_config(sample_app), image=published["digest"])
+    assert passed["passed"] and passed["waived"] == [{"id": "CVE-2024-1111", "severity": "CRITICAL"}]
+    assert passed["counts"] == {"CRITICAL": 1, "LOW": 1}
+
+
+def test_the_cached_login_is_reused_and_renewed_after_it_expires(aws, recorder, sample_app) -> None:
+    aws.ecr.token_ttl = 2.0
+    publish(_config(sample_app))
+    logins = [c for c in recorder.calls(product_only=True) if c.operation == "GetAuthorizationToken"]
+    assert len(logins) == 1  # one login served the whole publish (every tag pushed with it)
+    time.sleep(2.1)
+    _commit(sample_app, "www/index.html", "<p>later</p>\n", "later")
+    publish(_config(sample_app))
+    logins = [c for c in recorder.calls(product_only=True) if c.operation == "GetAuthorizationToken"]
+    assert len(logins) == 2
+
+
+@pytest.mark.parametrize("case", ["missing Dockerfile", "unpinned base image", "latest tag", "invalid repository",
+                                  "dirty tree", "secret in ENV"])
+def test_bad_input_is_exit_2_and_creates_nothing(aws, recorder, sample_app, case: str) -> None:
+    args = ["publish", "--config", _config(sample_app)]
+    dockerfile = sample_app / "Dockerfile"
+    if case == "missing Dockerfile":
+        dockerfile.unlink()
+    elif case == "unpinned base image":
+        dockerfile.write_text(dockerfile.read_text().replace("FROM scratch", "FROM debian"))
+    elif case == "latest tag":
+        args += ["--tags", "latest"]
+    elif case == "invalid repository":
+        config = sample_app / "shipline.yaml"
+        config.write_text(config.read_text().replace("repository: demo/webapp", "repository: Demo/WebApp"))
+    elif case == "secret in ENV":
+        dockerfile.write_text(dockerfile.read_text() + "ENV DB_PASSWORD=hunter2\n")
+    if case == "dirty tree":
+        (sample_app / "www" / "index.html").write_text("uncommitted\n")
+    elif case != "latest tag":
+        git(sample_app, "commit", "-qam", case)  # a clean tree, so only the case's own problem is reported
+    result = run_cli(*args)
+    assert result.returncode == 2, result.stderr
+    expected = {"missing Dockerfile": "not found", "unpinned base image": "base-image-unpinned",
+                "latest tag": "not tied to a revision", "invalid repository": "not a valid ECR repository name",
+                "dirty tree": "uncommitted changes", "secret in ENV": "secret-in-env-or-arg"}[case]
+    assert expected in result.stderr and "Traceback" not in result.stderr
+    assert recorder.calls(product_only=True, mutating_only=True) == []
+
+
+def test_an_unreachable_registry_endpoint_is_exit_3(aws, sample_app) -> None:
+    from shipline.local.procs import free_port
+
+    result = run_cli("publish", "--config", _config(sample_app),
+                     env={"AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"}, timeout=180)
+    assert result.returncode == 3, result.stderr
+    assert "AWS endpoint unreachable" in result.stderr
+
+
+def test_build_only_tags_locally_without_aws(aws, recorder, docker_engine, sample_app) -> None:
+    from shipline.image.publish import build
+
+    built = build(_config(sample_app))
+    assert docker_engine.images.get(f"{REPO}:{built['tags'][0]}").id == built["image_id"]
+    assert recorder.calls(product_only=True) == []
+    with pytest.raises(BadInput, match="not tied to a revision"):
+        build(_config(sample_app), tags=["production"])
