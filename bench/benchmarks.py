@@ -67,7 +67,30 @@ def startup_config_check() -> Row:
                "(no fast path for help only)")
 
 
-ROWS: list[Callable[[], Row]] = [startup_help, startup_config_check]
+_publish_times: dict[str, float] = {}
+
+
+def _publish() -> dict[str, float]:
+    from publish_rows import measure
+
+    if not _publish_times:
+        _publish_times.update(measure())
+    return _publish_times
+
+
+def publish_fresh_agent() -> Row:
+    times = _publish()
+    return Row("publish: fresh agent, image exists", "shipline publish (no-op)", "docker build && push",
+               times["fresh_noop"], times["fresh_plain"], "ratio <= 0.2, shipline < 1.5 s")
+
+
+def publish_warm_agent() -> Row:
+    times = _publish()
+    return Row("publish: warm agent, new commit", "shipline publish", "docker build && push",
+               times["warm_publish"], times["warm_plain"], "ratio <= 3")
+
+
+ROWS: list[Callable[[], Row]] = [startup_help, startup_config_check, publish_fresh_agent, publish_warm_agent]
 
 
 def main(selected: list[str]) -> int:

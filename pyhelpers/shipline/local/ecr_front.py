@@ -61,8 +61,8 @@ class EcrFront:
         from werkzeug.serving import WSGIRequestHandler, make_server
 
         class QuietHandler(WSGIRequestHandler):
-            def log_request(self, *args: Any, **kwargs: Any) -> None:
-                pass
+            def log(self, *args: Any, **kwargs: Any) -> None:
+                pass  # no access log, and no noise from Docker probing for TLS first
 
         self.upstream.start()
         self._server = make_server("127.0.0.1", self.port, self.app, threaded=True, request_handler=QuietHandler)

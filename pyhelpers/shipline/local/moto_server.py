@@ -29,8 +29,8 @@ class MotoServer:
         from werkzeug.serving import make_server
 
         class QuietHandler(MotoRequestHandler):
-            def log_request(self, *args: Any, **kwargs: Any) -> None:
-                pass
+            def log(self, *args: Any, **kwargs: Any) -> None:
+                pass  # no access log, and no noise from Docker probing for TLS first
 
         self.recorder = CallRecorder(DomainDispatcherApplication(create_backend_app))
         self._server = make_server("127.0.0.1", self.port, self.recorder, threaded=True,
