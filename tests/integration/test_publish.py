@@ -192,3 +192,12 @@ def test_build_only_tags_locally_without_aws(aws, recorder, docker_engine, sampl
     assert recorder.calls(product_only=True) == []
     with pytest.raises(BadInput, match="not tied to a revision"):
         build(_config(sample_app), tags=["production"])
+
+
+def test_pushing_a_different_image_under_an_existing_tag_is_a_clear_exit_1(aws, sample_app) -> None:
+    publish(_config(sample_app))
+    rebuilt = run_cli("build", "--config", _config(sample_app))  # same commit, new image (new created label)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    pushed = run_cli("push", "--config", _config(sample_app))
+    assert pushed.returncode == 1, pushed.stderr
+    assert "tags are immutable: build from a new commit" in pushed.stderr and "Traceback" not in pushed.stderr

@@ -120,3 +120,9 @@ def _check(response: requests.Response, what: str) -> None:
         if "TAG_INVALID" in detail or "immutable" in detail:
             raise OperationFailed(f"{what}: the tag exists with another image and tags are immutable ({detail})")
         raise OperationFailed(f"{what} failed: HTTP {response.status_code} {detail}")
+
+
+def render(result: dict[str, Any]) -> str:
+    if result.get("dry_run"):
+        return f"would copy {result['from']} to {result['to_repository']} as {', '.join(result['tags'])}"
+    return f"{result['image']} ({result['copied_blobs']} blobs copied, {result['skipped_blobs']} already there)"

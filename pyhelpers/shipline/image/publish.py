@@ -209,3 +209,13 @@ def _warn_region(ecr: Ecr) -> None:
     if here != there:
         log.warning("this build runs in %s but pushes to ECR in %s: cross-region pushes are slower and cost "
                     "transfer; build in %s", here, there, there)
+
+
+def render(result: dict[str, Any]) -> str:
+    """Human output of build, push and publish: the image, by digest."""
+    if result.get("dry_run"):
+        return "would: " + "; ".join(result["would"])
+    if "image" not in result:
+        return f"built {result['repository']}:{result['tags'][0]} ({result['image_id'][:19]})"
+    note = " (already in the registry: nothing built or pushed)" if result.get("skipped") == "exists" else ""
+    return result["image"] + note

@@ -79,3 +79,9 @@ def _wait_for_scan(ecr: Ecr, repository: str, image_id: dict[str, str], timeout:
         log.info("scan of %s is %s; waiting", image_id, status)
         time.sleep(min(delay * random.uniform(0.8, 1.2), max(0.0, deadline - time.monotonic())))
         delay = min(delay * 1.5, 10.0)
+
+
+def render(result: dict[str, Any]) -> str:
+    counts = ", ".join(f"{n} {s}" for s, n in result["counts"].items()) or "no findings"
+    waived = f"; waived: {', '.join(w['id'] for w in result['waived'])}" if result["waived"] else ""
+    return f"scan gate passed at {result['threshold']}: {counts}{waived}"
