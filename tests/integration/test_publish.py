@@ -201,3 +201,43 @@ def test_pushing_a_different_image_under_an_existing_tag_is_a_clear_exit_1(aws, 
     pushed = run_cli("push", "--config", _config(sample_app))
     assert pushed.returncode == 1, pushed.stderr
     assert "tags are immutable: build from a new commit" in pushed.stderr and "Traceback" not in pushed.stderr
+
+
+def test_a_failing_build_names_the_step_and_shows_its_last_lines(aws, sample_app) -> None:
+    dockerfile = sample_app / "Dockerfile"
+    _commit(sample_app, "Dockerfile", dockerfile.read_text().replace(
+        "COPY www/ /www/", "COPY www/ /www/\nRUN echo compiling assets && echo 'asset error: missing logo' && exit 2"),
+        "a broken step")
+    result = run_cli("publish", "--config", _config(sample_app))
+    assert result.returncode == 1, result.stderr
+    assert "build failed at Step 7/" in result.stderr and ": RUN echo compiling assets" in result.stderr
+    assert "| asset error: missing logo" in result.stderr
+    assert "Step 1/" in result.stderr  # progress lines streamed as it went
+
+
+def test_labels_build_args_target_and_the_region_warning(aws, docker_engine, sample_app) -> None:
+    config = sample_app / "shipline.yaml"
+    config.write_text(config.read_text().replace("region: us-east-1", "region: eu-west-1").replace(
+        "  keep_images: 20\n", "  keep_images: 20\n  target: app\n  build_args: {GREETING: hello}\n"))
+    dockerfile = sample_app / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text().replace("\nFROM scratch\n", "\nFROM scratch AS app\n")
+                          + "ARG GREETING\nENV GREETING=$GREETING\n\nFROM app AS debug\nENV DEBUG=1\n")
+    git(sample_app, "remote", "add", "origin", "https://git.example.com/team/webapp.git")
+    git(sample_app, "commit", "-qam", "stages")
+    result = run_cli("publish", "--config", str(config), "--json")
+    assert result.returncode == 0, result.stderr
+    assert "this build runs in us-east-1 but pushes to ECR in eu-west-1" in result.stderr
+    image = json.loads(result.stdout)["result"]
+    attrs = docker_engine.images.get(image["image"]).attrs["Config"]
+    sha = git(sample_app, "rev-parse", "HEAD")
+    assert attrs["Labels"]["org.opencontainers.image.revision"] == sha
+    assert attrs["Labels"]["org.opencontainers.image.version"] == sha[:12]
+    assert attrs["Labels"]["org.opencontainers.image.source"] == "https://git.example.com/team/webapp.git"
+    assert "org.opencontainers.image.created" in attrs["Labels"]
+    assert "GREETING=hello" in attrs["Env"] and "DEBUG=1" not in attrs["Env"]  # built to the `app` target
+
+
+def test_a_semver_tag_at_head_is_an_image_tag(aws, sample_app) -> None:
+    git(sample_app, "tag", "v1.4.2")
+    result = publish(_config(sample_app))
+    assert result["tags"][-1] == "1.4.2"
