@@ -14,6 +14,10 @@ ALLOW_DIRTY = Param("allow_dirty", "bool", "build from a work tree with uncommit
                     "<sha>-dirty-<hash>)", default=False)
 EXTRA_TAGS = Param("tags", "list", "more tags, each tied to the revision (a SHA prefix or the version)",
                    default=[])
+TD_ENVIRONMENT = Param("environment", "str", "the environment (from shipline.yaml) to render for",
+                       required=True)
+TD_IMAGE = Param("image", "str", "the image by digest (repository@sha256:..., from publish)", required=True)
+TD_FILE = Param("file", "str", "a rendered task definition (from render) instead of rendering again")
 STATE_DIR = Param("state_dir", "str", "where the local world keeps its state "
                   "(default: $SHIPLINE_LOCAL_DIR or ~/.cache/shipline/local)")
 
@@ -105,6 +109,33 @@ COMMANDS: tuple[Command, ...] = (
                 Param("to_repository", "str", "the target repository (default: image.repository)"),
                 Param("tags", "list", "tags for the copy (default: the source's revision tags)", default=[]),
                 ENVIRONMENT),
+    ),
+    Command(
+        name="render",
+        summary="render and validate the release's task definition for an environment",
+        description="From the Jinja2 template (task_definition.template) or the service's live revision "
+                    "(task_definition.from_service); every problem is reported with its JSON path (exit 2).",
+        example="shipline render --environment staging --image 123.dkr.ecr.../web@sha256:<digest>",
+        target="shipline.taskdef.render:render",
+        params=(CONFIG, TD_ENVIRONMENT, TD_IMAGE,
+                Param("output", "str", "where to write the document (default: .shipline/taskdef-ENV.json)")),
+    ),
+    Command(
+        name="diff",
+        summary="show field-level changes between the release's task definition and the live revision",
+        example="shipline diff --environment production --image 123.dkr.ecr.../web@sha256:<digest>",
+        target="shipline.taskdef.register:diff",
+        render="shipline.taskdef.register:render_diff",
+        params=(CONFIG, TD_ENVIRONMENT, Param("image", "str", "the image by digest (from publish)"), TD_FILE),
+    ),
+    Command(
+        name="register",
+        summary="register the release's task definition (reusing the latest revision when unchanged)",
+        example="shipline register --environment staging --image 123.dkr.ecr.../web@sha256:<digest>",
+        target="shipline.taskdef.register:register",
+        render="shipline.taskdef.register:render_register",
+        mutates=True,
+        params=(CONFIG, TD_ENVIRONMENT, Param("image", "str", "the image by digest (from publish)"), TD_FILE),
     ),
     Command(
         name="local up",

@@ -77,9 +77,13 @@ class ImageSettings(Section):
 
 
 class TaskDefinitionSettings(Section):
-    template: str | None = None
-    from_service: bool = False
+    template: str | None = None            # a JSON or YAML Jinja2 template in this repository
+    from_service: bool = False             # or: clone the service's live revision, swapping the image
+    container: Name | None = None          # the container that gets the image (default: load balancer's)
     variables: dict[str, Any] = {}
+    environment: dict[str, str] = {}       # with from_service: environment variables to set
+    secrets: dict[str, str] = {}           # with from_service: secrets to set (name -> valueFrom)
+    allow_plain_env: list[str] = []        # environment names that look secret but are not
 
 
 class HealthCheck(Section):

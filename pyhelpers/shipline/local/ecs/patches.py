@@ -1,6 +1,7 @@
 """The ECS, ELB and CloudWatch Logs operations the emulation serves instead of moto (pinned exactly):
 CreateService, UpdateService, DescribeServices, DeleteService, RunTask, StopTask, DescribeTasks,
-ListTasks and DescribeTargetHealth. Everything else stays moto's."""
+ListTasks and DescribeTargetHealth; RegisterTaskDefinition keeps every field as ECS does (moto drops
+or rewrites some). Everything else stays moto's."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -24,8 +25,19 @@ def install(emulation: "EcsEmulation") -> None:
     from moto.elbv2.responses import ELBV2Response as ELB
 
     original = {name: getattr(ECS, name) for name in ("create_service", "update_service", "describe_services",
-                                                       "delete_service")}
+                                                       "delete_service", "register_task_definition")}
     original_target_health = ELB.describe_target_health
+
+    def register_task_definition(self: Any) -> Any:
+        """moto's register, then every field of the request on the stored revision, as given."""
+        from botocore import xform_name
+
+        result = original["register_task_definition"](self)
+        definition = self.ecs_backend.describe_task_definition(self._get_param("family"))
+        for name, value in self._get_params().items():
+            if name != "tags":
+                setattr(definition, xform_name(name), value)
+        return result
 
     def create_service(self: Any) -> Any:
         result = original["create_service"](self)
@@ -110,7 +122,8 @@ def install(emulation: "EcsEmulation") -> None:
             ours = [t for t in ours if (t["Target"]["Id"], t["Target"]["Port"]) in wanted]
         return ActionResult({"TargetHealthDescriptions": ours})
 
-    for name, method in (("create_service", create_service), ("update_service", update_service),
+    for name, method in (("register_task_definition", register_task_definition),
+                         ("create_service", create_service), ("update_service", update_service),
                          ("describe_services", describe_services), ("delete_service", delete_service),
                          ("run_task", run_task), ("stop_task", stop_task), ("describe_tasks", describe_tasks),
                          ("list_tasks", list_tasks)):

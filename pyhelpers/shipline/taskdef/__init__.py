@@ -1,0 +1,1 @@
+"""Task definitions: render, clone, validate, diff and register (idempotently)."""

@@ -1,0 +1,153 @@
+"""`shipline register` and `shipline diff`: compare with the live revision; register only what changed."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from .. import aws
+from ..config import ResolvedEnvironment, load_config
+from ..errors import BadInput
+from .render import render_document
+from .shape import json_path, register_input
+from .validate import require_valid
+
+log = logging.getLogger(__name__)
+
+
+def register(config: str = "shipline.yaml", *, environment: str, image: str | None = None,
+             file: str | None = None, dry_run: bool = False) -> dict[str, Any]:
+    """Register the release's task definition, reusing the family's latest revision when it is equal."""
+    loaded = load_config(config)
+    env = loaded.config.environment(environment)
+    document = _document(loaded, environment, image, file)
+    ecs = aws.client("ecs", region=env.region, role_arn=env.role_arn)
+    latest = _latest(ecs, document["family"])
+    if latest is not None and normalized(latest[0]) == normalized(document):
+        log.info("%s is unchanged: reusing %s", document["family"], latest[1])
+        return {"taskDefinitionArn": latest[1], "reused": True, "family": document["family"]}
+    if dry_run:
+        return {"dry_run": True, "family": document["family"], "would": "register a new revision"}
+    registered = ecs.register_task_definition(**document)["taskDefinition"]
+    log.info("registered %s", registered["taskDefinitionArn"])
+    return {"taskDefinitionArn": registered["taskDefinitionArn"], "revision": registered["revision"],
+            "reused": False, "family": document["family"]}
+
+
+def diff(config: str = "shipline.yaml", *, environment: str, image: str | None = None,
+         file: str | None = None) -> dict[str, Any]:
+    """Field-level differences between the release's document and the live revision."""
+    from deepdiff import DeepDiff
+
+    loaded = load_config(config)
+    env = loaded.config.environment(environment)
+    document = _document(loaded, environment, image, file)
+    ecs = aws.client("ecs", region=env.region, role_arn=env.role_arn)
+    live = _live(ecs, env) or _latest(ecs, document["family"])
+    before = normalized(live[0]) if live else {}
+    changes = []
+    tree = DeepDiff(before, normalized(document), view="tree", ignore_order=False)
+    for kind, items in tree.items():
+        for item in items:
+            change = "added" if "added" in kind else "removed" if "removed" in kind else "changed"
+            entry = {"path": json_path(item.path(output_format="list")), "change": change}
+            if change != "added":
+                entry["old"] = item.t1
+            if change != "removed":
+                entry["new"] = item.t2
+            changes.append(entry)
+    changes.sort(key=lambda c: c["path"])
+    return {"against": live[1] if live else None, "family": document["family"], "changes": changes,
+            "identical": not changes}
+
+
+def render_diff(result: dict[str, Any]) -> str:
+    """Colored when stdout is a terminal: + added, - removed, ~ changed."""
+    color = sys.stdout.isatty()
+    paint = {"added": ("+", "\033[32m"), "removed": ("-", "\033[31m"), "changed": ("~", "\033[33m")}
+    head = f"{result['family']}: " + (f"against {result['against']}" if result["against"] else "no live revision")
+    if result["identical"]:
+        return head + "\nno changes"
+    lines = [head]
+    for change in result["changes"]:
+        sign, ansi = paint[change["change"]]
+        if change["change"] == "changed":
+            body = f"{change['path']}: {json.dumps(change['old'])} -> {json.dumps(change['new'])}"
+        else:
+            body = f"{change['path']}: {json.dumps(change.get('new', change.get('old')))}"
+        lines.append(f"{ansi}{sign} {body}\033[0m" if color else f"{sign} {body}")
+    return "\n".join(lines)
+
+
+def render_register(result: dict[str, Any]) -> str:
+    if result.get("dry_run"):
+        return f"would register a new revision of {result['family']}"
+    verb = "reused (unchanged)" if result["reused"] else "registered"
+    return f"{result['taskDefinitionArn']} {verb}"
+
+
+def _document(loaded: Any, environment: str, image: str | None, file: str | None) -> dict[str, Any]:
+    if file:
+        try:
+            document = json.loads(Path(file).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise BadInput(f"task definition file {file}: {error}") from None
+        cfg = loaded.config
+        lb = (cfg.load_balancer.container, cfg.load_balancer.port) if cfg.load_balancer else None
+        require_valid(document, file, load_balancer=lb, allowed_env=cfg.task_definition.allow_plain_env)
+        return document
+    if not image:
+        raise BadInput("pass --image <repository>@sha256:<digest> (from publish) or --file <rendered document>")
+    return render_document(loaded, environment, image).document
+
+
+def _latest(ecs: Any, family: str) -> tuple[dict[str, Any], str] | None:
+    """The family's latest ACTIVE revision as (register input, ARN)."""
+    try:
+        described = ecs.describe_task_definition(taskDefinition=family, include=["TAGS"])
+    except ecs.exceptions.ClientException:
+        return None
+    definition = described["taskDefinition"]
+    return register_input(definition, described.get("tags")), definition["taskDefinitionArn"]
+
+
+def _live(ecs: Any, env: ResolvedEnvironment) -> tuple[dict[str, Any], str] | None:
+    """The revision the service runs now, if the service exists."""
+    try:
+        services = ecs.describe_services(cluster=env.cluster, services=[env.service])["services"]
+    except ecs.exceptions.ClusterNotFoundException:
+        return None
+    if not services or services[0].get("status") != "ACTIVE":
+        return None
+    described = ecs.describe_task_definition(taskDefinition=services[0]["taskDefinition"], include=["TAGS"])
+    return register_input(described["taskDefinition"], described.get("tags")), \
+        described["taskDefinition"]["taskDefinitionArn"]
+
+
+def normalized(document: dict[str, Any]) -> dict[str, Any]:
+    """A document without empty values and ECS defaults, so equal definitions compare equal."""
+    awsvpc = document.get("networkMode") == "awsvpc"
+
+    def clean(value: Any, key: str = "") -> Any:
+        if isinstance(value, dict):
+            out = {k: clean(v, k) for k, v in value.items()}
+            out = {k: v for k, v in out.items() if v not in (None, [], {}, "")}
+            if key == "" and out.get("networkMode") == "bridge":
+                out.pop("networkMode")
+            if out.get("cpu") == 0 and "name" in out:
+                out.pop("cpu")
+            if out.get("essential") is True:
+                out.pop("essential")
+            if "containerPort" in out:
+                if out.get("protocol") == "tcp":
+                    out.pop("protocol")
+                if awsvpc and out.get("hostPort") == out["containerPort"]:
+                    out.pop("hostPort")
+            return out
+        if isinstance(value, list):
+            return [clean(item, key) for item in value]
+        return value
+
+    return clean(document)

@@ -1,0 +1,194 @@
+"""Task definition checks: botocore's parameter validation plus the ECS rules botocore does not know.
+
+All problems are reported at once, each with its JSON path (e.g. containerDefinitions[0].memory).
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Any
+
+from ..errors import BadInput, Problem
+from .shape import shape_problems
+
+# Valid Fargate task sizes: cpu units -> memory MiB (Amazon ECS Developer Guide, "Task size").
+FARGATE_SIZES: dict[int, list[int]] = {
+    256: [512, 1024, 2048],
+    512: list(range(1024, 4096 + 1, 1024)),
+    1024: list(range(2048, 8192 + 1, 1024)),
+    2048: list(range(4096, 16384 + 1, 1024)),
+    4096: list(range(8192, 30720 + 1, 1024)),
+    8192: list(range(16384, 61440 + 1, 4096)),
+    16384: list(range(32768, 122880 + 1, 8192)),
+}
+MOVING_TAGS = {"latest", "stable", "main", "master", "production", "prod", "staging", "dev", "develop", "edge",
+               "nightly", "current", "release"}
+_SECRET_NAME = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL)", re.I)
+_VALUE_FROM = re.compile(r"^(arn:aws[a-z-]*:(secretsmanager|ssm):[a-z0-9-]+:\d{12}:.+|/?[\w.\-/]+)$")
+
+
+def validate(document: dict[str, Any], source: str, *, load_balancer: tuple[str, int] | None = None,
+             allowed_env: list[str] | tuple[str, ...] = ()) -> list[Problem]:
+    """Every problem of `document`; empty when it can be registered and run."""
+    problems = shape_problems(document, source)
+    if problems:
+        return problems  # the ECS rules assume the shape is right
+    checks = TaskRules(document, source)
+    checks.run(load_balancer, allowed_env)
+    return checks.problems
+
+
+def require_valid(document: dict[str, Any], source: str, **kwargs: Any) -> None:
+    problems = validate(document, source, **kwargs)
+    if problems:
+        raise BadInput(f"{source}: {len(problems)} problem(s) in the task definition", problems)
+
+
+class TaskRules:
+    """The ECS rules, each adding Problems with JSON paths."""
+
+    def __init__(self, document: dict[str, Any], source: str) -> None:
+        self.doc, self.source = document, source
+        self.containers: list[dict[str, Any]] = document.get("containerDefinitions", [])
+        self.problems: list[Problem] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path, message, source=self.source))
+
+    def run(self, load_balancer: tuple[str, int] | None, allowed_env: list[str] | tuple[str, ...]) -> None:
+        self.fargate()
+        self.memory_and_cpu()
+        self.containers_named_and_essential()
+        self.dependencies_and_mounts()
+        self.images_pinned_and_logged()
+        self.ports(load_balancer)
+        self.secrets(allowed_env)
+
+    def fargate(self) -> None:
+        if "FARGATE" not in self.doc.get("requiresCompatibilities", []):
+            return
+        if self.doc.get("networkMode") != "awsvpc":
+            self.add("networkMode", "Fargate tasks need networkMode awsvpc")
+        cpu, memory = _units(self.doc.get("cpu"), "cpu"), _units(self.doc.get("memory"), "memory")
+        if cpu is None or memory is None:
+            self.add("cpu" if cpu is None else "memory", "Fargate tasks need task-level cpu and memory")
+        elif cpu not in FARGATE_SIZES:
+            self.add("cpu", f"{cpu} CPU units is not a Fargate size: use one of {sorted(FARGATE_SIZES)}")
+        elif memory not in FARGATE_SIZES[cpu]:
+            allowed = FARGATE_SIZES[cpu]
+            self.add("memory", f"{memory} MiB does not go with {cpu} CPU units on Fargate: use "
+                               f"{allowed[0]}-{allowed[-1]} MiB in steps of {allowed[1] - allowed[0]}")
+        if self.doc.get("executionRoleArn") is None and any(
+                c.get("secrets") or (c.get("logConfiguration") or {}).get("logDriver") == "awslogs"
+                for c in self.containers):
+            self.add("executionRoleArn", "Fargate tasks that use secrets or awslogs need an executionRoleArn")
+
+    def memory_and_cpu(self) -> None:
+        task_memory, task_cpu = _units(self.doc.get("memory"), "memory"), _units(self.doc.get("cpu"), "cpu")
+        reserved = 0
+        for index, container in enumerate(self.containers):
+            limit = container.get("memory")
+            reserved += container.get("memoryReservation") or limit or 0
+            if task_memory is not None and limit is not None and limit > task_memory:
+                self.add(f"containerDefinitions[{index}].memory",
+                         f"{limit} MiB is more than the task's {task_memory} MiB")
+            if task_memory is None and limit is None and container.get("memoryReservation") is None:
+                self.add(f"containerDefinitions[{index}].memory",
+                         "without task-level memory, each container needs memory or memoryReservation")
+        if task_memory is not None and reserved > task_memory:
+            self.add("memory", f"the containers reserve {reserved} MiB, more than the task's {task_memory} MiB")
+        used_cpu = sum(c.get("cpu", 0) for c in self.containers)
+        if task_cpu is not None and used_cpu > task_cpu:
+            self.add("cpu", f"the containers ask for {used_cpu} CPU units, more than the task's {task_cpu}")
+
+    def containers_named_and_essential(self) -> None:
+        counts = Counter(c.get("name") for c in self.containers)
+        for index, container in enumerate(self.containers):
+            if counts[container.get("name")] > 1:
+                self.add(f"containerDefinitions[{index}].name", f"container name {container.get('name')!r} is "
+                                                                 "used more than once")
+        if self.containers and not any(c.get("essential", True) for c in self.containers):
+            self.add("containerDefinitions", "no container is essential: mark the main container essential")
+
+    def dependencies_and_mounts(self) -> None:
+        names = {c.get("name") for c in self.containers}
+        volumes = {v.get("name") for v in self.doc.get("volumes", [])}
+        for index, container in enumerate(self.containers):
+            for dep_index, dependency in enumerate(container.get("dependsOn", [])):
+                target = dependency.get("containerName")
+                if target not in names or target == container.get("name"):
+                    self.add(f"containerDefinitions[{index}].dependsOn[{dep_index}].containerName",
+                             f"{target!r} is not another container of this task")
+            for mount_index, mount in enumerate(container.get("mountPoints", [])):
+                if mount.get("sourceVolume") not in volumes:
+                    self.add(f"containerDefinitions[{index}].mountPoints[{mount_index}].sourceVolume",
+                             f"volume {mount.get('sourceVolume')!r} is not declared in volumes")
+
+    def images_pinned_and_logged(self) -> None:
+        for index, container in enumerate(self.containers):
+            image = container.get("image", "")
+            last = image.rsplit("/", 1)[-1]
+            tag = last.split(":", 1)[1] if ":" in last and "@" not in image else None
+            if "@sha256:" not in image and (tag is None or tag.lower() in MOVING_TAGS):
+                self.add(f"containerDefinitions[{index}].image",
+                         f"image {image!r} is not pinned: deploy by digest (@sha256:...) or an immutable tag")
+            if not container.get("logConfiguration"):
+                self.add(f"containerDefinitions[{index}].logConfiguration",
+                         "no log configuration: the container's output would be lost (use awslogs or firelens)")
+
+    def ports(self, load_balancer: tuple[str, int] | None) -> None:
+        awsvpc = self.doc.get("networkMode") == "awsvpc"
+        for index, container in enumerate(self.containers):
+            for port_index, mapping in enumerate(container.get("portMappings", [])):
+                host = mapping.get("hostPort")
+                if awsvpc and host not in (None, mapping.get("containerPort")) and "containerPort" in mapping:
+                    self.add(f"containerDefinitions[{index}].portMappings[{port_index}].hostPort",
+                             "with awsvpc, hostPort must equal containerPort (or be left out)")
+        if load_balancer is None:
+            return
+        name, port = load_balancer
+        found = next(((i, c) for i, c in enumerate(self.containers) if c.get("name") == name), None)
+        if found is None:
+            self.add("containerDefinitions", f"no container named {name!r}, which the load balancer sends "
+                                             "traffic to (load_balancer.container in shipline.yaml)")
+        elif not any(m.get("containerPort") == port for m in found[1].get("portMappings", [])):
+            self.add(f"containerDefinitions[{found[0]}].portMappings",
+                     f"container {name!r} maps no containerPort {port}, the load balancer's port")
+
+    def secrets(self, allowed_env: list[str] | tuple[str, ...]) -> None:
+        for index, container in enumerate(self.containers):
+            for env_index, variable in enumerate(container.get("environment", [])):
+                name, value = variable.get("name", ""), str(variable.get("value", ""))
+                if name in allowed_env:
+                    continue
+                if _SECRET_NAME.search(name) or _high_entropy(value):
+                    self.add(f"containerDefinitions[{index}].environment[{env_index}]",
+                             f"{name} looks like a secret: move it to secrets[].valueFrom (Secrets Manager or "
+                             "SSM), or list it in task_definition.allow_plain_env")
+            for secret_index, secret in enumerate(container.get("secrets", [])):
+                if not _VALUE_FROM.match(secret.get("valueFrom", "")):
+                    self.add(f"containerDefinitions[{index}].secrets[{secret_index}].valueFrom",
+                             "not a Secrets Manager or SSM parameter ARN or name")
+
+
+def _units(value: Any, kind: str) -> int | None:
+    """Task cpu/memory as units/MiB ("1 vCPU", "2 GB", "512" all accepted, as by ECS)."""
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(vcpu|gb)?", text)
+    if not match:
+        return None
+    number, unit = float(match.group(1)), match.group(2)
+    return int(number * 1024) if unit in ("vcpu", "gb") else int(number)
+
+
+def _high_entropy(value: str) -> bool:
+    """A long random-looking string: likely a key or token."""
+    if len(value) < 20 or " " in value or "/" in value and value.count("/") > 2:
+        return False
+    counts = Counter(value)
+    entropy = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"\d"))
+    return entropy > 4.0 and classes == 3
