@@ -117,6 +117,7 @@ COMMANDS: tuple[Command, ...] = (
                     "(task_definition.from_service); every problem is reported with its JSON path (exit 2).",
         example="shipline render --environment staging --image 123.dkr.ecr.../web@sha256:<digest>",
         target="shipline.taskdef.render:render",
+        render="shipline.taskdef.render:render_summary",
         params=(CONFIG, TD_ENVIRONMENT, TD_IMAGE,
                 Param("output", "str", "where to write the document (default: .shipline/taskdef-ENV.json)")),
     ),

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..config import LoadedConfig, ResolvedEnvironment, load_config
 from ..errors import BadInput, Problem
-from .shape import register_input
+from .shape import register_input, shape_problems
 from .validate import require_valid
 
 
@@ -49,6 +49,9 @@ def render_document(loaded: LoadedConfig, environment: str, image: str) -> Rende
         source = str(template)
     else:
         document, source = _from_service(env, image)
+    shape = shape_problems(document, source)
+    if shape:
+        raise BadInput(f"{source}: {len(shape)} problem(s) in the task definition", shape)
     container = _target_container(loaded, document, source)
     index, target = next((i, c) for i, c in enumerate(document["containerDefinitions"]) if c["name"] == container)
     if settings.from_service:
@@ -57,8 +60,8 @@ def render_document(loaded: LoadedConfig, environment: str, image: str) -> Rende
         _apply(target, "secrets", settings.secrets, "valueFrom")
     elif target.get("image") != image:
         raise BadInput(f"{source}: container {container!r} does not run the release's image",
-                       [Problem(f"containerDefinitions[{index}].image", "use {{ image }} in the template",
-                                source=source)])
+                       [Problem(f"containerDefinitions[{index}].image", "does not run the release's image: use "
+                                "{{ image }} in the template", source=source)])
     lb = (cfg.load_balancer.container, cfg.load_balancer.port) if cfg.load_balancer else None
     require_valid(document, source, load_balancer=lb, allowed_env=settings.allow_plain_env)
     return Rendered(document, source, container)
@@ -140,7 +143,8 @@ def _target_container(loaded: LoadedConfig, document: dict[str, Any], source: st
         wanted = names[0]
     if wanted not in names:
         raise BadInput(f"{source}: no container named {wanted!r} to run the image",
-                       [Problem("containerDefinitions", f"containers are {names}; set task_definition.container")])
+                       [Problem("containerDefinitions", f"no container named {wanted!r} (containers: {names}); "
+                                "set task_definition.container", source=source)])
     return wanted
 
 
@@ -175,3 +179,7 @@ class _Lookups:
 
     def secret_arn(self, name: str) -> str:
         return self._client("secretsmanager").describe_secret(SecretId=name)["ARN"]
+
+
+def render_summary(result: dict[str, Any]) -> str:
+    return f"wrote {result['file']}: family {result['family']}, container {result['container']} runs {result['image']}"

@@ -61,4 +61,17 @@ def shape_problems(document: dict[str, Any], source: str) -> list[Problem]:
         problems.append(Problem(path, message, source=source))
     if not problems and report.has_errors():
         problems.append(Problem("", report.generate_report(), source=source))
-    return problems
+    return problems + _enum_problems(document, input_shape(), [], source)
+
+
+def _enum_problems(value: Any, shape: Any, path: list[Any], source: str) -> list[Problem]:
+    """Values outside a string enum of the model (botocore's validator does not check enums)."""
+    if shape.type_name == "structure" and isinstance(value, dict):
+        return [p for key, item in value.items() if key in shape.members
+                for p in _enum_problems(item, shape.members[key], path + [key], source)]
+    if shape.type_name == "list" and isinstance(value, list):
+        return [p for index, item in enumerate(value)
+                for p in _enum_problems(item, shape.member, path + [index], source)]
+    if shape.type_name == "string" and shape.enum and isinstance(value, str) and value not in shape.enum:
+        return [Problem(json_path(path), f"{value!r} is not one of {', '.join(shape.enum)}", source=source)]
+    return []
