@@ -18,6 +18,8 @@ TD_ENVIRONMENT = Param("environment", "str", "the environment (from shipline.yam
                        required=True)
 TD_IMAGE = Param("image", "str", "the image by digest (repository@sha256:..., from publish)", required=True)
 TD_FILE = Param("file", "str", "a rendered task definition (from render) instead of rendering again")
+PUSH_PARAMS = (CONFIG, ENVIRONMENT, ALLOW_DIRTY, EXTRA_TAGS,
+               Param("fix_repo", "bool", "bring an existing repository's settings in line", default=False))
 STATE_DIR = Param("state_dir", "str", "where the local world keeps its state "
                   "(default: $SHIPLINE_LOCAL_DIR or ~/.cache/shipline/local)")
 
@@ -69,8 +71,7 @@ COMMANDS: tuple[Command, ...] = (
         target="shipline.image.publish:publish",
         render="shipline.image.publish:render",
         mutates=True,
-        params=(CONFIG, ENVIRONMENT, ALLOW_DIRTY, EXTRA_TAGS,
-                Param("fix_repo", "bool", "bring an existing repository's settings in line", default=False)),
+        params=PUSH_PARAMS,
     ),
     Command(
         name="push",
@@ -79,8 +80,7 @@ COMMANDS: tuple[Command, ...] = (
         target="shipline.image.publish:push",
         render="shipline.image.publish:render",
         mutates=True,
-        params=(CONFIG, ENVIRONMENT, ALLOW_DIRTY, EXTRA_TAGS,
-                Param("fix_repo", "bool", "bring an existing repository's settings in line", default=False)),
+        params=PUSH_PARAMS,
     ),
     Command(
         name="scan-gate",

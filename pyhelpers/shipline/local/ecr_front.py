@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -17,6 +16,7 @@ import requests
 
 from . import procs
 from .registry import Registry
+from .wsgi import LoopbackServer
 
 if TYPE_CHECKING:
     from .ecr import EcrEmulation
@@ -45,8 +45,7 @@ class EcrFront:
         self.upstream = Registry(state_dir / f"registry-{account}-{region}")
         self.http = requests.Session()
         self.requests: list[tuple[str, str]] = []   # (method, path) of every request, for tests and audits
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
+        self._server: LoopbackServer | None = None
 
     @property
     def address(self) -> str:
@@ -58,16 +57,8 @@ class EcrFront:
         return f"http://{self.address}"
 
     def start(self) -> "EcrFront":
-        from werkzeug.serving import WSGIRequestHandler, make_server
-
-        class QuietHandler(WSGIRequestHandler):
-            def log(self, *args: Any, **kwargs: Any) -> None:
-                pass  # no access log, and no noise from Docker probing for TLS first
-
         self.upstream.start()
-        self._server = make_server("127.0.0.1", self.port, self.app, threaded=True, request_handler=QuietHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"ecr-{self.port}", daemon=True)
-        self._thread.start()
+        self._server = LoopbackServer(self.app, self.port, f"ecr-{self.port}")
         return self
 
     def wipe(self) -> None:
@@ -79,12 +70,8 @@ class EcrFront:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
         self.upstream.stop()
 
     # --- the WSGI application ---------------------------------------------------------------------

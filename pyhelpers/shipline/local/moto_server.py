@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import json
-import threading
 import urllib.request
 from typing import Any
 
 from . import procs
 from .recorder import CallRecorder
+from .wsgi import LoopbackServer
 
 
 class MotoServer:
@@ -15,8 +15,7 @@ class MotoServer:
 
     def __init__(self, port: int = 0) -> None:
         self.port = port or procs.free_port()
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
+        self._server: LoopbackServer | None = None
         self.recorder: CallRecorder | None = None
 
     @property
@@ -26,17 +25,9 @@ class MotoServer:
     def start(self) -> "MotoServer":
         from moto.moto_server.werkzeug_app import (DomainDispatcherApplication, MotoRequestHandler,
                                                    create_backend_app)
-        from werkzeug.serving import make_server
-
-        class QuietHandler(MotoRequestHandler):
-            def log(self, *args: Any, **kwargs: Any) -> None:
-                pass  # no access log, and no noise from Docker probing for TLS first
 
         self.recorder = CallRecorder(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server("127.0.0.1", self.port, self.recorder, threaded=True,
-                                   request_handler=QuietHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
-        self._thread.start()
+        self._server = LoopbackServer(self.recorder, self.port, "moto", MotoRequestHandler)
         return self
 
     def reset(self) -> None:
@@ -57,9 +48,5 @@ class MotoServer:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
