@@ -119,11 +119,9 @@ def publish(config: str = "shipline.yaml", environment: str | None = None, allow
     try:
         cache = _layer_cache(engine, ecr, built, repo["repositoryUri"], login)
         _build(engine, built, repo["repositoryUri"], cache_from=cache)
-        digests = {tag: docker_ops.push(engine, repo["repositoryUri"], tag, ecr.login(repo["registryId"]))
-                   for tag in built.tags}
+        digest = _push_tags(engine, ecr, built, repo, login)
     finally:
         engine.close()
-    digest = digests[built.revision.primary_tag]
     details = ecr.image(built.repository, digest)
     return {**result, "digest": digest, "image": f"{repo['repositoryUri']}@{digest}", "cache_from": cache,
             "repository_uri": repo["repositoryUri"], "size_bytes": details.get("imageSizeInBytes")}
@@ -149,15 +147,20 @@ def push(config: str = "shipline.yaml", environment: str | None = None, allow_di
         if dry_run:
             return {"dry_run": True, "would": [f"push {t}" for t in built.tags], "repository": built.repository}
         repo = _ensure_repository(ecr, built, repo, fix_repo)
-        for tag in built.tags:
-            image.tag(repo["repositoryUri"], tag=tag)
-        digests = {tag: docker_ops.push(engine, repo["repositoryUri"], tag, ecr.login(repo["registryId"]))
-                   for tag in built.tags}
+        image.tag(repo["repositoryUri"], tag=built.revision.primary_tag)
+        digest = _push_tags(engine, ecr, built, repo, ecr.login(repo["registryId"]))
     finally:
         engine.close()
-    digest = digests[built.revision.primary_tag]
     return {"repository": built.repository, "repository_uri": repo["repositoryUri"], "digest": digest,
             "image": f"{repo['repositoryUri']}@{digest}", "tags": built.tags, "revision": built.revision.sha}
+
+
+def _push_tags(engine: Any, ecr: Ecr, built: BuildPlan, repo: dict[str, Any], login: RegistryLogin) -> str:
+    """Push the primary tag (uploading what the registry lacks), then add the other tags through the
+    ECR API (one call each, nothing uploaded); return the digest."""
+    digest = docker_ops.push(engine, repo["repositoryUri"], built.revision.primary_tag, login)
+    ecr.add_tags(built.repository, digest, built.tags[1:])
+    return digest
 
 
 def _build(engine: Any, built: BuildPlan, name: str, cache_from: list[str]) -> str:
@@ -189,15 +192,23 @@ def _ensure_repository(ecr: Ecr, built: BuildPlan, repo: dict[str, Any] | None, 
 
 def _layer_cache(engine: Any, ecr: Ecr, built: BuildPlan, uri: str, login: RegistryLogin) -> list[str]:
     """Pull the newest ancestor commit's image (or the configured cache ref) for cache_from."""
-    candidates = [built.image.cache_ref] if built.image.cache_ref else [
-        sha for sha in revisions.ancestors(built.loaded.path.parent) if ecr.digest_of(built.repository, sha)][:1]
-    pulled = []
-    for ref in candidates:
-        reference = ref if "/" in ref and ":" in ref else f"{uri}:{ref}"
-        if docker_ops.pull(engine, reference, login if registry_of(reference) == login.registry else None):
-            log.info("layer cache: %s", reference)
-            pulled.append(reference)
-    return pulled
+    import docker
+
+    if built.image.cache_ref:
+        ref = built.image.cache_ref
+    else:
+        ancestors = revisions.ancestors(built.loaded.path.parent)
+        ref = next((sha for sha in ancestors if ecr.digest_of(built.repository, sha)), None)
+    if ref is None:
+        return []
+    reference = ref if "/" in ref and ":" in ref else f"{uri}:{ref}"
+    try:
+        engine.images.get(reference)  # already on this agent: nothing to pull
+    except docker.errors.ImageNotFound:
+        if not docker_ops.pull(engine, reference, login if registry_of(reference) == login.registry else None):
+            return []
+    log.info("layer cache: %s", reference)
+    return [reference]
 
 
 def _warn_region(ecr: Ecr) -> None:
