@@ -7,6 +7,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from helpers import run_cli, shipline_exe
 from shipline.local import procs
 from shipline.local.world import CONTAINER_LABEL
@@ -35,8 +37,16 @@ def _processes_mentioning(text: str) -> list[int]:
     return found
 
 
-def test_up_status_env_down_leaves_nothing_behind(tmp_path: Path, docker_engine) -> None:
+@pytest.fixture
+def local_env(tmp_path: Path):
+    """A state dir for `shipline local`; whatever the test leaves running is stopped afterwards."""
     env = {"SHIPLINE_LOCAL_DIR": str(tmp_path / "local")}
+    yield env
+    run_cli("local", "down", env=env)
+
+
+def test_up_status_env_down_leaves_nothing_behind(local_env: dict, docker_engine) -> None:
+    env = local_env
     start = time.monotonic()
     up = run_cli("local", "up", "--json", env=env)
     ready = time.monotonic() - start

@@ -55,6 +55,10 @@ def _image_id(image: str) -> dict[str, str]:
     return {"imageDigest": reference} if reference.startswith("sha256:") else {"imageTag": reference}
 
 
+def _describe(image_id: dict[str, str]) -> str:
+    return image_id.get("imageDigest") or image_id["imageTag"]
+
+
 def _wait_for_scan(ecr: Ecr, repository: str, image_id: dict[str, str], timeout: float) -> tuple[list, int]:
     """Poll until the scan is COMPLETE (starting one if none exists); return (findings, polls)."""
     deadline, delay, polls = time.monotonic() + timeout, 0.5, 0
@@ -64,19 +68,21 @@ def _wait_for_scan(ecr: Ecr, repository: str, image_id: dict[str, str], timeout:
         try:
             response = client.describe_image_scan_findings(repositoryName=repository, imageId=image_id)
         except client.exceptions.ScanNotFoundException:
-            log.info("no scan of %s yet: starting one", image_id)
+            log.info("no scan of %s yet: starting one", _describe(image_id))
             client.start_image_scan(repositoryName=repository, imageId=image_id)
             continue
         except client.exceptions.ImageNotFoundException:
-            raise BadInput(f"image {image_id} is not in repository {repository}") from None
+            raise BadInput(f"image {_describe(image_id)} is not in repository {repository}") from None
         status = response["imageScanStatus"]["status"]
         if status == "COMPLETE":
             return response.get("imageScanFindings", {}).get("findings", []), polls
         if status == "FAILED":
-            raise OperationFailed(f"the scan of {image_id} failed: {response['imageScanStatus'].get('description')}")
+            raise OperationFailed(f"the scan of {_describe(image_id)} failed: "
+                                  f"{response['imageScanStatus'].get('description')}")
         if time.monotonic() >= deadline:
-            raise TimedOut(f"timed out after {timeout:g}s waiting for the scan of {image_id} (still {status})")
-        log.info("scan of %s is %s; waiting", image_id, status)
+            raise TimedOut(f"timed out after {timeout:g}s waiting for the scan of {_describe(image_id)} "
+                           f"(still {status})")
+        log.info("scan of %s is %s; waiting", _describe(image_id), status)
         time.sleep(min(delay * random.uniform(0.8, 1.2), max(0.0, deadline - time.monotonic())))
         delay = min(delay * 1.5, 10.0)
 
