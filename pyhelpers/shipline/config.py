@@ -101,6 +101,14 @@ class LoadBalancer(Section):
     health_check: HealthCheck = HealthCheck()
 
 
+class PreDeploy(Section):
+    """A one-off task from the new revision (e.g. a migration) that must succeed before traffic moves."""
+
+    command: list[str]
+    container: Name | None = None
+    timeout: Duration = 600.0
+
+
 class DeploySettings(Section):
     strategy: Literal[STRATEGIES] = "rolling"  # type: ignore[valid-type]
     timeout: Duration = 900.0
@@ -112,6 +120,16 @@ class DeploySettings(Section):
     fail_fast_after: Annotated[int, Field(ge=1, le=100)] = 3
     keep_revisions: Annotated[int, Field(ge=1, le=100)] = 5
     suspend_autoscaling: bool = False
+    desired_count: Annotated[int, Field(ge=0, le=1000)] = 2   # used when infra bootstrap creates the service
+    pre_deploy: PreDeploy | None = None
+
+
+class Network(Section):
+    """awsvpc networking for the service and one-off tasks (default: the default VPC's subnets)."""
+
+    subnets: list[str] = []
+    security_groups: list[str] = []
+    assign_public_ip: bool = False
 
 
 class Approval(Section):
@@ -149,6 +167,7 @@ class Config(Section):
     task_definition: TaskDefinitionSettings = TaskDefinitionSettings()
     deploy: DeploySettings = DeploySettings()
     load_balancer: LoadBalancer | None = None
+    network: Network = Network()
     environments: Annotated[dict[EnvName, Environment], Field(min_length=1)]
     pipeline: Pipeline = Pipeline()
 

@@ -1,0 +1,1 @@
+"""The Production stage: deploy a registered task definition, know the truth, roll back on failure."""

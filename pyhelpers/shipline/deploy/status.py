@@ -1,0 +1,36 @@
+"""`shipline status`: where a service stands: revision, deployments, recent events, target health."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..config import load_config
+from .context import DeployContext
+from .record import Record
+
+
+def status(config: str = "shipline.yaml", *, environment: str) -> dict[str, Any]:
+    loaded = load_config(config)
+    env = loaded.config.environment(environment)
+    ctx = DeployContext(env, "", None, Record(env.service, environment, "status", None, "", None, {}))
+    service = ctx.describe_service()
+    targets = []
+    for lb in service.get("loadBalancers", []):
+        for target in ctx.elb.describe_target_health(TargetGroupArn=lb["targetGroupArn"])["TargetHealthDescriptions"]:
+            targets.append({"target": f"{target['Target']['Id']}:{target['Target'].get('Port')}",
+                            "state": target["TargetHealth"]["State"]})
+    return {"service": env.service, "cluster": env.cluster, "taskDefinition": service["taskDefinition"],
+            "desired": service["desiredCount"], "running": service["runningCount"],
+            "deployments": [{"id": d["id"], "status": d["status"], "rolloutState": d.get("rolloutState"),
+                             "taskDefinition": d["taskDefinition"], "running": d["runningCount"],
+                             "desired": d["desiredCount"]} for d in service.get("deployments", [])],
+            "events": [e["message"] for e in service.get("events", [])[:5]], "targets": targets}
+
+
+def render(result: dict[str, Any]) -> str:
+    lines = [f"{result['service']} on {result['cluster']}: {result['running']}/{result['desired']} running "
+             f"{result['taskDefinition'].rsplit('/', 1)[-1]}"]
+    lines += [f"  {d['status']:7} {d['id']} {d['rolloutState']} {d['running']}/{d['desired']} "
+              f"{d['taskDefinition'].rsplit('/', 1)[-1]}" for d in result["deployments"]]
+    lines += [f"  target {t['target']} {t['state']}" for t in result["targets"]]
+    lines += [f"  event: {e}" for e in result["events"]]
+    return "\n".join(lines)
