@@ -17,8 +17,23 @@ _API = {
     "check_config": "shipline.config:check_config",
     "config_schema": "shipline.config:config_schema",
     "doctor": "shipline.doctor:doctor",
+    "build": "shipline.image.publish:build",
+    "push": "shipline.image.publish:push",
+    "publish": "shipline.image.publish:publish",
+    "scan_gate": "shipline.image.scan:scan_gate",
+    "promote": "shipline.image.promote:promote",
+    "render": "shipline.taskdef.render:render",
+    "diff": "shipline.taskdef.register:diff",
+    "register": "shipline.taskdef.register:register",
+    "deploy": "shipline.deployment.engine:deploy",
+    "rollback": "shipline.deployment.engine:rollback",
+    "status": "shipline.deployment.status:status",
+    "run_task": "shipline.deployment.run_task:run_task",
+    "infra_check": "shipline.deployment.infra:check",
+    "infra_bootstrap": "shipline.deployment.infra:bootstrap",
     "ShiplineError": "shipline.errors:ShiplineError",
     "BadInput": "shipline.errors:BadInput",
+    "OperationFailed": "shipline.errors:OperationFailed",
 }
 
 __all__ = sorted(_API)

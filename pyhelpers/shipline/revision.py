@@ -9,6 +9,8 @@ from pathlib import Path
 
 from .errors import BadInput, EnvironmentProblem
 
+# shipline's own outputs (rendered task definitions, deployment records) never make a tree dirty
+OWN_FILES = ":(exclude,glob)**/.shipline/**"
 SEMVER_TAG = re.compile(r"^v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$")
 
 
@@ -56,10 +58,10 @@ def current(repo: str | Path = ".") -> Revision:
     """The revision checked out in `repo`."""
     path = Path(repo)
     sha = _git(path, "rev-parse", "HEAD")
-    status = _git(path, "status", "--porcelain", "--untracked-files=normal")
+    status = _git(path, "status", "--porcelain", "--untracked-files=normal", "--", ".", OWN_FILES)
     dirty_digest = None
     if status:
-        diff = _git(path, "diff", "HEAD") + status
+        diff = _git(path, "diff", "HEAD", "--", ".", OWN_FILES) + status
         dirty_digest = hashlib.sha256(diff.encode()).hexdigest()[:8]
     tags = _git(path, "tag", "--points-at", "HEAD").splitlines()
     versions = sorted((m.group(1) for m in map(SEMVER_TAG.match, tags) if m), reverse=True)

@@ -18,5 +18,11 @@ def test_the_demo_runs_the_stages_and_stops_everything() -> None:
     assert "(already in the registry: nothing built or pushed)" in out
     assert "scan gate passed at HIGH" in out
     assert out.count("task-definition/webapp:1") == 2 and "reused (unchanged)" in out
+    table = {line.split("  ")[0]: line.split() for line in out.splitlines() if line.startswith(("publish", "deploy",
+                                                                                                "infra"))}
+    assert table["deploy release 2, rolling"][4:6] == ["succeeded", "succeeded"]
+    assert table["deploy release 3, doubling"][4:6] == ["succeeded", "succeeded"]
+    assert table["deploy release 4, rolling"][4:8] == ["rolled", "back", "rolled", "back"]
+    assert "release 3 stayed in service" in out and "unexpected" not in out
     assert "local world stopped" in out
     assert _daemons() <= before

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from helpers import git, run_cli
-from shipline.deploy.engine import deploy, rollback
-from shipline.deploy.infra import bootstrap, check
+from shipline.deployment.engine import deploy, rollback
+from shipline.deployment.infra import bootstrap, check
 from shipline.errors import EnvironmentProblem, OperationFailed
 
 

@@ -1,1 +1,0 @@
-"""The Production stage: deploy a registered task definition, know the truth, roll back on failure."""
