@@ -108,8 +108,31 @@ def publish_warm_agent() -> Row:
                times["warm_publish"], times["warm_plain"], "ratio <= 3")
 
 
+_deploy_numbers: dict[str, float] = {}
+
+
+def _deploy() -> dict[str, float]:
+    from deploy_rows import measure
+
+    if not _deploy_numbers:
+        _deploy_numbers.update(measure(ecs_deploy_bin()))
+    return _deploy_numbers
+
+
+def deploy_api_calls() -> Row:
+    numbers = _deploy()
+    return Row("deploy rolling: AWS API calls", "shipline deploy", "ecs deploy", numbers["shipline_calls"],
+               numbers["ecs-deploy_calls"], "ratio <= 1 (counts, not seconds)")
+
+
+def deploy_cpu() -> Row:
+    numbers = _deploy()
+    return Row("deploy rolling: the tool's CPU time", "shipline deploy", "ecs deploy", numbers["shipline_cpu"],
+               numbers["ecs-deploy_cpu"], "(for reading)")
+
+
 ROWS: list[Callable[[], Row]] = [startup_help, startup_config_check, render_taskdef, publish_fresh_agent,
-                                 publish_warm_agent]
+                                 publish_warm_agent, deploy_api_calls, deploy_cpu]
 
 
 def main(selected: list[str]) -> int:

@@ -13,6 +13,8 @@ from typing import Any
 
 from ..config import load_config
 from ..errors import BadInput, NeedsHuman, OperationFailed, TimedOut
+from ..taskdef.register import register_document
+from ..taskdef.render import render_document
 from .context import DeployContext
 from .infra import require_infrastructure
 from .record import Record
@@ -35,13 +37,11 @@ def deploy(config: str = "shipline.yaml", *, environment: str, image: str | None
     if image is not None and not re.search(r"@sha256:[0-9a-f]{64}$", image):
         raise BadInput(f"image {image!r} is not pinned by digest: deploy the image publish printed "
                        "(<repository>@sha256:<digest>)")
-    service = require_infrastructure(loaded, env, image)
+    document = render_document(loaded, environment, image).document if image else None
+    service = require_infrastructure(loaded, env, document)
     previous = service["taskDefinition"]
-    if task_definition is None:
-        from ..taskdef.register import register
-
-        registered = register(config, environment=environment, image=image, dry_run=dry_run)
-        task_definition = registered.get("taskDefinitionArn")
+    if document is not None:
+        task_definition = register_document(env, document, dry_run).get("taskDefinitionArn")
     record = Record(service=env.service, environment=environment, strategy=name, image=image,
                     task_definition=task_definition or "(not registered: dry run)",
                     previous_task_definition=previous, parameters=env.deploy.model_dump(mode="json"))

@@ -34,10 +34,11 @@ class Infra:
         return bool(clusters) and clusters[0]["status"] == "ACTIVE"
 
     def service(self) -> dict[str, Any] | None:
-        if not self.cluster():
+        ecs = self.client("ecs")
+        try:
+            services = ecs.describe_services(cluster=self.env.cluster, services=[self.env.service])["services"]
+        except ecs.exceptions.ClusterNotFoundException:
             return None
-        services = self.client("ecs").describe_services(cluster=self.env.cluster,
-                                                        services=[self.env.service])["services"]
         return services[0] if services and services[0]["status"] == "ACTIVE" else None
 
     def target_group(self, name: str) -> dict[str, Any] | None:
@@ -83,7 +84,7 @@ def check(config: str = "shipline.yaml", *, environment: str) -> dict[str, Any]:
     """Verify everything a deploy needs exists; exit 3 naming each missing piece."""
     loaded = load_config(config)
     env = loaded.config.environment(environment)
-    checks = _checks(Infra(loaded, env), loaded, env)
+    checks = _service_and_checks(Infra(loaded, env), loaded, env)[1]
     missing = [c for c in checks if not c["ok"]]
     if missing:
         raise EnvironmentProblem("missing for a deploy: " + "; ".join(c["detail"] for c in missing)
@@ -91,42 +92,51 @@ def check(config: str = "shipline.yaml", *, environment: str) -> dict[str, Any]:
     return {"checks": checks}
 
 
-def require_infrastructure(loaded: LoadedConfig, env: ResolvedEnvironment, image: str | None) -> dict[str, Any]:
-    """The preflight of every deploy: the checks, then the live service."""
-    infra = Infra(loaded, env)
-    missing = [c for c in _checks(infra, loaded, env) if not c["ok"]]
-    if missing:
+def require_infrastructure(loaded: LoadedConfig, env: ResolvedEnvironment,
+                           document: dict[str, Any] | None) -> dict[str, Any]:
+    """The preflight of every deploy: the checks (against the revision about to be deployed, when
+    given); returns the live service."""
+    service, checks = _service_and_checks(Infra(loaded, env), loaded, env, document)
+    missing = [c for c in checks if not c["ok"]]
+    if missing or service is None:
         raise EnvironmentProblem("missing for a deploy: " + "; ".join(c["detail"] for c in missing)
                                  + " (shipline infra bootstrap creates them)")
-    return infra.service()
+    return service
 
 
-def _checks(infra: Infra, loaded: LoadedConfig, env: ResolvedEnvironment) -> list[dict[str, Any]]:
-    checks = []
+def _service_and_checks(infra: Infra, loaded: LoadedConfig, env: ResolvedEnvironment,
+                        document: dict[str, Any] | None = None) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The live service and one check per piece; the log groups and roles are those of `document`
+    (the revision about to be deployed) or else of the service's current revision."""
+    checks: list[dict[str, Any]] = []
 
     def add(name: str, ok: bool, detail: str) -> None:
         checks.append({"name": name, "ok": ok, "detail": detail})
 
-    cluster = infra.cluster()
-    add("cluster", cluster, f"cluster {env.cluster}" + ("" if cluster else " does not exist"))
-    service = infra.service() if cluster else None
-    add("service", service is not None, f"service {env.service}" + ("" if service else " does not exist"))
+    service = infra.service()
     if service is None:
-        return checks
+        cluster = infra.cluster()
+        add("cluster", cluster, f"cluster {env.cluster}" + ("" if cluster else " does not exist"))
+        add("service", False, f"service {env.service} does not exist")
+        return None, checks
+    add("cluster", True, f"cluster {env.cluster}")
+    add("service", True, f"service {env.service}")
     for lb in service.get("loadBalancers", []):
         ok = infra.target_group_by_arn(lb["targetGroupArn"])
         add("target group", ok, f"target group {lb['targetGroupArn']}" + ("" if ok else " does not exist"))
     if loaded.config.load_balancer and not service.get("loadBalancers"):
         add("target group", False, f"service {env.service} has no target group (load_balancer is configured)")
-    described = infra.client("ecs").describe_task_definition(taskDefinition=service["taskDefinition"])
-    groups, roles = infra.task_definition_needs(described["taskDefinition"])
+    if document is None:
+        document = infra.client("ecs").describe_task_definition(taskDefinition=service["taskDefinition"])[
+            "taskDefinition"]
+    groups, roles = infra.task_definition_needs(document)
     for group in groups:
         ok = infra.log_group(group)
         add("log group", ok, f"log group {group}" + ("" if ok else " does not exist"))
     for role in roles:
         ok = infra.role(role)
         add("role", ok, f"role {role}" + ("" if ok else " does not exist"))
-    return checks
+    return service, checks
 
 
 def bootstrap(config: str = "shipline.yaml", *, environment: str, image: str,

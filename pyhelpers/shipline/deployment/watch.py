@@ -31,7 +31,7 @@ class Outcome:
 
 def watch(ctx: "DeployContext", deployment_id: str, task_definition: str, timeout: float) -> Outcome:
     """Poll (adaptive interval with jitter) until the deployment succeeds, fails, or `timeout` passes."""
-    deadline, interval = time.monotonic() + timeout, 0.25
+    deadline, interval = time.monotonic() + timeout, 1.0
     seen_events: set[str] = set()
     since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=5)
     fail_fast_after = ctx.env.deploy.fail_fast_after
@@ -40,7 +40,11 @@ def watch(ctx: "DeployContext", deployment_id: str, task_definition: str, timeou
         service = ctx.describe_service()
         _print_new_events(service, seen_events, since)
         verdict, state = _judge(ctx, service, deployment_id, task_definition)
-        failures = _failed_tasks(ctx, deployment_id) if verdict is None or not verdict.success else []
+        mine = next((d for d in service.get("deployments", []) if d["id"] == deployment_id), {})
+        failed_count = mine.get("failedTasks", 0)
+        # the stopped tasks are read only when they matter: a failure to explain, or enough to fail fast
+        needed = (verdict is not None and not verdict.success) or failed_count >= fail_fast_after
+        failures = _failed_tasks(ctx, deployment_id) if needed else []
         if verdict is not None:
             if failures:  # a failure always says why the tasks died
                 verdict.reason += f" ({len(failures)} failed tasks: {_summary(failures)})"

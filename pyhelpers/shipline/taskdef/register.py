@@ -22,7 +22,11 @@ def register(config: str = "shipline.yaml", *, environment: str, image: str | No
     """Register the release's task definition, reusing the family's latest revision when it is equal."""
     loaded = load_config(config)
     env = loaded.config.environment(environment)
-    document = _document(loaded, environment, image, file)
+    return register_document(env, _document(loaded, environment, image, file), dry_run)
+
+
+def register_document(env: ResolvedEnvironment, document: dict[str, Any], dry_run: bool = False) -> dict[str, Any]:
+    """Register a validated document, reusing the family's latest revision when it is equal."""
     ecs = aws.client("ecs", region=env.region, role_arn=env.role_arn)
     latest = _latest(ecs, document["family"])
     if latest is not None and normalized(latest[0]) == normalized(document):

@@ -1,0 +1,62 @@
+"""Benchmark row of the Production stage: a rolling deploy by shipline vs `ecs deploy` (ecs-deploy) of
+the same service on the local emulation: AWS API calls and the tool's own CPU time, side by side."""
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(ecs_bin: Path) -> dict[str, float]:
+    """Deploy a new image once with each tool; return calls and CPU seconds for each."""
+    import shipline
+    from shipline.local.world import LocalWorld
+
+    world = LocalWorld(time_scale=0.05).start()
+    os.environ.update(world.env())
+    work = Path(tempfile.mkdtemp(prefix="shipline-bench-deploy-"))
+    try:
+        app = work / "webapp"
+        shutil.copytree(ROOT / "examples" / "webapp", app, ignore=shutil.ignore_patterns("busybox"))
+        shutil.copy2("/bin/busybox", app / "busybox")
+        env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.invalid",
+               "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@example.invalid"}
+
+        def commit(page: str) -> str:
+            (app / "www" / "index.html").write_text(page)
+            subprocess.run(["git", "-C", str(app), "add", "-A"], check=True, env=env)
+            subprocess.run(["git", "-C", str(app), "commit", "-qm", page], check=True, env=env)
+            return shipline.publish(str(app / "shipline.yaml"))["image"]
+
+        subprocess.run(["git", "-C", str(app), "init", "-q", "-b", "main"], check=True, env=env)
+        config = str(app / "shipline.yaml")
+        shipline.infra_bootstrap(config, environment="staging", image=commit("one"))
+        second, third = commit("two"), commit("three")
+        shipline.deploy(config, environment="staging", image=second)  # both tools start from a steady service
+        recorder = world.moto.recorder
+        results: dict[str, float] = {}
+        for name, argv in (
+                ("shipline", [str(Path(sys.executable).parent / "shipline"), "deploy", "--config", config,
+                              "--environment", "staging", "--image", third]),
+                ("ecs-deploy", [str(ecs_bin), "deploy", "demo", "webapp", "--image", "web", second,
+                                "--timeout", "300", "--no-deregister"])):
+            recorder.clear()
+            cpu = _child_cpu()
+            subprocess.run(argv, check=True, capture_output=True, env={**os.environ})
+            results[f"{name}_calls"] = len(recorder.calls())
+            results[f"{name}_cpu"] = _child_cpu() - cpu
+        return results
+    finally:
+        world.stop()
+        shutil.rmtree(work, ignore_errors=True)
