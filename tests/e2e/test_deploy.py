@@ -67,7 +67,7 @@ def test_rolling_then_doubling_deploys_stay_within_their_bounds(aws, boto, app, 
     result = deploy(_config(app), environment="staging", image=v2)
     assert result["decision"] == "succeeded" and _service(boto)["taskDefinition"] == result["task_definition"]
     record = json.loads(Path(result["record"]).read_text())
-    assert [p["phase"] for p in record["phases"]] == ["prepare", "shift", "verify", "finish"]
+    assert [p["phase"] for p in record["phases"]] == ["prepare", "shift", "verify", "revisions", "finish"]
     assert record["deployment_id"] == _service(boto)["deployments"][0]["id"] and record["commit"]
     rolling = aws.ecs.log[start:]
     assert all(e["alive"] <= math.floor(2 * 200 / 100) and e["healthy"] >= 1 for e in rolling), rolling
@@ -146,3 +146,67 @@ def test_run_task_and_rollback_on_demand(aws, boto, app, push_variant):
     assert ok.returncode == 0, ok.stderr
     back = rollback(_config(app), environment="staging")
     assert back["decision"] == "succeeded" and _service(boto)["taskDefinition"] == first
+
+
+def _set(app: Path, old: str, new: str) -> None:
+    config = app / "shipline.yaml"
+    config.write_text(config.read_text().replace(old, new))
+    git(app, "commit", "-qam", "settings")
+
+
+def test_autoscaling_is_suspended_during_the_deploy_and_restored(aws, boto, recorder, app, push_variant):
+    _set(app, "  desired_count: 2\n", "  desired_count: 2\n  suspend_autoscaling: true\n")
+    v1, v2 = push_variant("v1"), push_variant("v2")
+    _bootstrapped(app, boto, v1)
+    scaling = boto("application-autoscaling")
+    scaling.register_scalable_target(ServiceNamespace="ecs", ResourceId="service/demo/webapp",
+                                     ScalableDimension="ecs:service:DesiredCount", MinCapacity=2, MaxCapacity=4)
+    recorder.clear()
+    result = deploy(_config(app), environment="staging", image=v2)
+    calls = [c for c in recorder.calls(product_only=True) if c.operation in ("RegisterScalableTarget", "UpdateService")]
+    assert [c.operation for c in calls] == ["RegisterScalableTarget", "UpdateService", "RegisterScalableTarget"]
+    assert calls[0].params["SuspendedState"]["DynamicScalingInSuspended"] is True
+    assert calls[2].params["SuspendedState"]["DynamicScalingInSuspended"] is False
+    target = scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"][0]
+    assert not target.get("SuspendedState", {}).get("DynamicScalingInSuspended")
+    assert {"autoscaling suspended", "autoscaling restored"} <= {p["phase"] for p in result["phases"]}
+
+
+def test_an_alarm_during_the_bake_window_fails_and_rolls_back(aws, boto, app, push_variant):
+    import threading
+
+    _set(app, "  desired_count: 2\n", "  desired_count: 2\n  bake_time: 5s\n  alarms: [webapp-5xx]\n")
+    cloudwatch = boto("cloudwatch")
+    cloudwatch.put_metric_alarm(AlarmName="webapp-5xx", Namespace="AWS/ApplicationELB", MetricName="5xx",
+                                Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=5,
+                                ComparisonOperator="GreaterThanThreshold")
+    v1, v2 = push_variant("v1"), push_variant("v2")
+    _bootstrapped(app, boto, v1)
+    before = _service(boto)["taskDefinition"]
+
+    def alarm_once_completed() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            service = _service(boto)
+            if service["taskDefinition"] != before and service["deployments"][0]["rolloutState"] == "COMPLETED":
+                cloudwatch.set_alarm_state(AlarmName="webapp-5xx", StateValue="ALARM", StateReason="5xx burst")
+                return
+            time.sleep(0.1)
+
+    thread = threading.Thread(target=alarm_once_completed)
+    thread.start()
+    with pytest.raises(OperationFailed, match="went to ALARM during the bake window"):
+        deploy(_config(app), environment="staging", image=v2)
+    thread.join()
+    assert _service(boto)["taskDefinition"] == before
+
+
+def test_old_revisions_are_deregistered_after_success_keeping_the_last_n(aws, boto, app, push_variant):
+    _set(app, "  desired_count: 2\n", "  desired_count: 2\n  keep_revisions: 1\n")
+    v1, v2 = push_variant("v1"), push_variant("v2")
+    _bootstrapped(app, boto, v1)
+    result = deploy(_config(app), environment="staging", image=v2)
+    active = boto("ecs").list_task_definitions(familyPrefix="webapp", status="ACTIVE")["taskDefinitionArns"]
+    assert active == [result["task_definition"]]
+    assert next(p for p in result["phases"] if p["phase"] == "revisions")["deregistered"] == [
+        result["previous_task_definition"]]

@@ -15,6 +15,7 @@ from ..config import load_config
 from ..errors import BadInput, NeedsHuman, OperationFailed, TimedOut
 from ..taskdef.register import register_document
 from ..taskdef.render import render_document
+from .autoscaling import suspended
 from .context import DeployContext
 from .infra import require_infrastructure
 from .record import Record
@@ -56,20 +57,21 @@ def deploy(config: str = "shipline.yaml", *, environment: str, image: str | None
     try:
         if env.deploy.pre_deploy is not None:
             _pre_deploy(ctx, env)
-        deployment_id = chosen.shift(ctx, configuration)
-        record.deployment_id = deployment_id
-        record.phase("shift", deployment=deployment_id)
-        log.info("deployment %s started (%s): %s -> %s", deployment_id, name, _short(previous),
-                 _short(task_definition))
-        outcome = chosen.verify(ctx, deployment_id)
-        record.phase("verify", success=outcome.success, reason=outcome.reason)
-        if outcome.success:
-            chosen.finish(ctx)
-            record.phase("finish")
-            record.decide("succeeded", outcome.reason)
-            log.info("%s", outcome.reason)
-            return _result(record, directory)
-        raise _undo(chosen, ctx, outcome)
+        with suspended(ctx):
+            deployment_id = chosen.shift(ctx, configuration)
+            record.deployment_id = deployment_id
+            record.phase("shift", deployment=deployment_id)
+            log.info("deployment %s started (%s): %s -> %s", deployment_id, name, _short(previous),
+                     _short(task_definition))
+            outcome = chosen.verify(ctx, deployment_id)
+            record.phase("verify", success=outcome.success, reason=outcome.reason)
+            if not outcome.success:
+                raise _undo(chosen, ctx, outcome)
+        chosen.finish(ctx)
+        record.phase("finish")
+        record.decide("succeeded", outcome.reason)
+        log.info("%s", outcome.reason)
+        return _result(record, directory)
     except (OperationFailed, TimedOut, NeedsHuman) as error:
         error.details["record"] = str(record.write(directory))
         raise
@@ -162,8 +164,10 @@ def _rollback_target(ctx: DeployContext, current: str, to: str | None) -> str:
     if to:
         reference = to if to.startswith("arn:") or ":" in to else f"{family}:{to}"
     else:
-        arns = ctx.ecs.list_task_definitions(familyPrefix=family, status="ACTIVE", sort="DESC")["taskDefinitionArns"]
-        older = [a for a in arns if int(a.rsplit(":", 1)[-1]) < int(revision)]
+        arns = ctx.ecs.list_task_definitions(familyPrefix=family, status="ACTIVE")["taskDefinitionArns"]
+        older = sorted((a for a in arns if a.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family
+                        and int(a.rsplit(":", 1)[-1]) < int(revision)),
+                       key=lambda a: int(a.rsplit(":", 1)[-1]), reverse=True)
         if not older:
             raise BadInput(f"{family}:{revision} has no earlier active revision to roll back to; pass --to")
         reference = older[0]

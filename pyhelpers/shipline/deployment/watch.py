@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .. import aws
+
 if TYPE_CHECKING:
     from .context import DeployContext
 
@@ -59,6 +61,28 @@ def watch(ctx: "DeployContext", deployment_id: str, task_definition: str, timeou
                            diagnosis=_diagnosis(service, failures))
         time.sleep(min(interval * random.uniform(0.8, 1.2), max(0.0, deadline - time.monotonic())))
         interval = min(interval * 1.3, 5.0)
+
+
+def bake(ctx: "DeployContext", deployment_id: str, done: Outcome) -> Outcome:
+    """The bake window after completion: the deployment must stay PRIMARY and every deployment alarm
+    OK for deploy.bake_time, or the release fails (and is undone)."""
+    bake_time, alarms = ctx.env.deploy.bake_time, list(ctx.env.deploy.alarms)
+    cloudwatch = aws.client("cloudwatch", region=ctx.env.region, role_arn=ctx.env.role_arn) if alarms else None
+    log.info("baking for %gs%s", bake_time, f" watching alarms {', '.join(alarms)}" if alarms else "")
+    deadline = time.monotonic() + bake_time
+    while time.monotonic() < deadline:
+        if cloudwatch is not None:
+            firing = [a["AlarmName"] for a in cloudwatch.describe_alarms(AlarmNames=alarms)["MetricAlarms"]
+                      if a["StateValue"] == "ALARM"]
+            if firing:
+                return Outcome(False, f"alarm {', '.join(firing)} went to ALARM during the bake window")
+        primary = ctx.describe_service()["deployments"][0]
+        if primary["id"] != deployment_id:
+            return Outcome(False, f"deployment {deployment_id} was replaced during the bake window by "
+                                  f"{primary['id']}")
+        time.sleep(min(2.0, max(0.0, deadline - time.monotonic())))
+    ctx.record.phase("baked", seconds=bake_time)
+    return Outcome(True, done.reason + f"; stayed healthy through a {bake_time:g}s bake window")
 
 
 def _judge(ctx: "DeployContext", service: dict[str, Any], deployment_id: str,

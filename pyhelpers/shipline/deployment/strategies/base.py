@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..context import DeployContext
-from ..watch import Outcome, watch
+from ..revisions import deregister_old_revisions
+from ..watch import Outcome, bake, watch
 
 
 class Strategy:
@@ -38,10 +39,14 @@ class Strategy:
         return deployment["id"]
 
     def verify(self, ctx: DeployContext, deployment_id: str) -> Outcome:
-        return watch(ctx, deployment_id, ctx.task_definition, ctx.env.deploy.timeout)
+        outcome = watch(ctx, deployment_id, ctx.task_definition, ctx.env.deploy.timeout)
+        if outcome.success and ctx.env.deploy.bake_time > 0:
+            return bake(ctx, deployment_id, outcome)
+        return outcome
 
     def finish(self, ctx: DeployContext) -> None:
-        """Nothing to do for in-place strategies: ECS drained the old tasks."""
+        """After success only: deregister old revisions, keeping the last N and any that runs."""
+        deregister_old_revisions(ctx)
 
     def undo(self, ctx: DeployContext) -> Outcome:
         """Return the service to the previous revision and wait until it is healthy."""
@@ -50,7 +55,11 @@ class Strategy:
         if primary["taskDefinition"] == ctx.previous_task_definition:
             deployment_id = primary["id"]  # ECS already rolled back (circuit breaker): watch that
         else:
+            configuration = self.prepare(ctx)
+            if "alarms" in configuration:  # the alarm that failed the release must not block the way back
+                configuration["alarms"] = {**configuration["alarms"], "enable": False, "rollback": False}
             response = ctx.ecs.update_service(cluster=ctx.env.cluster, service=ctx.env.service,
-                                              taskDefinition=ctx.previous_task_definition)
+                                              taskDefinition=ctx.previous_task_definition,
+                                              deploymentConfiguration=configuration)
             deployment_id = response["service"]["deployments"][0]["id"]
         return watch(ctx, deployment_id, ctx.previous_task_definition, ctx.env.deploy.timeout)

@@ -1,0 +1,28 @@
+"""Old task-definition revisions, deregistered only after a successful deploy: the last N are kept,
+and never one that a deployment of the service still runs."""
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .context import DeployContext
+
+log = logging.getLogger(__name__)
+
+
+def deregister_old_revisions(ctx: "DeployContext") -> list[str]:
+    family = ctx.task_definition.rsplit("/", 1)[-1].rsplit(":", 1)[0]
+    arns = ctx.ecs.list_task_definitions(familyPrefix=family, status="ACTIVE", sort="DESC")["taskDefinitionArns"]
+    mine = sorted((arn for arn in arns if arn.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family),
+                  key=lambda arn: int(arn.rsplit(":", 1)[-1]), reverse=True)  # newest first
+    running = {d["taskDefinition"] for d in ctx.describe_service()["deployments"]}
+    keep = set(mine[:ctx.env.deploy.keep_revisions]) | running | {ctx.task_definition}
+    gone = [arn for arn in mine if arn not in keep]
+    for arn in gone:
+        ctx.ecs.deregister_task_definition(taskDefinition=arn)
+    if gone:
+        log.info("deregistered %d old revision(s) of %s (keeping %d)", len(gone), family,
+                 ctx.env.deploy.keep_revisions)
+    ctx.record.phase("revisions", deregistered=gone)
+    return gone
