@@ -50,7 +50,7 @@ def measure(ecs_bin: Path) -> dict[str, float]:
                 ("shipline", [str(Path(sys.executable).parent / "shipline"), "deploy", "--config", config,
                               "--environment", "staging", "--image", third]),
                 ("ecs-deploy", [str(ecs_bin), "deploy", "demo", "webapp", "--image", "web", second,
-                                "--timeout", "300", "--no-deregister"])):
+                                "--timeout", "300"])):  # both tools deregister the old revision
             recorder.clear()
             cpu = _child_cpu()
             subprocess.run(argv, check=True, capture_output=True, env={**os.environ})

@@ -1,5 +1,6 @@
 """Old task-definition revisions, deregistered only after a successful deploy: the last N are kept,
-and never one that a deployment of the service still runs."""
+and never one that runs (after success, the service runs only the new revision: the watch saw it
+alone, COMPLETED)."""
 from __future__ import annotations
 
 import logging
@@ -16,8 +17,7 @@ def deregister_old_revisions(ctx: "DeployContext") -> list[str]:
     arns = ctx.ecs.list_task_definitions(familyPrefix=family, status="ACTIVE", sort="DESC")["taskDefinitionArns"]
     mine = sorted((arn for arn in arns if arn.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family),
                   key=lambda arn: int(arn.rsplit(":", 1)[-1]), reverse=True)  # newest first
-    running = {d["taskDefinition"] for d in ctx.describe_service()["deployments"]}
-    keep = set(mine[:ctx.env.deploy.keep_revisions]) | running | {ctx.task_definition}
+    keep = set(mine[:ctx.env.deploy.keep_revisions]) | {ctx.task_definition}
     gone = [arn for arn in mine if arn not in keep]
     for arn in gone:
         ctx.ecs.deregister_task_definition(taskDefinition=arn)
