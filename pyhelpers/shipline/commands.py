@@ -20,6 +20,8 @@ TD_IMAGE = Param("image", "str", "the image by digest (repository@sha256:..., fr
 TD_FILE = Param("file", "str", "a rendered task definition (from render) instead of rendering again")
 PUSH_PARAMS = (CONFIG, ENVIRONMENT, ALLOW_DIRTY, EXTRA_TAGS,
                Param("fix_repo", "bool", "bring an existing repository's settings in line", default=False))
+JENKINS_URL = Param("jenkins_url", "str", "the Jenkins controller (default: $JENKINS_URL); credentials come "
+                    "only from JENKINS_USER and JENKINS_API_TOKEN")
 STATE_DIR = Param("state_dir", "str", "where the local world keeps its state "
                   "(default: $SHIPLINE_LOCAL_DIR or ~/.cache/shipline/local)")
 
@@ -199,6 +201,33 @@ COMMANDS: tuple[Command, ...] = (
         render="shipline.deployment.infra:render_bootstrap",
         mutates=True,
         params=(CONFIG, TD_ENVIRONMENT, TD_IMAGE),
+    ),
+    Command(
+        name="jenkins lint",
+        summary="validate a declarative Jenkinsfile with the Jenkins controller's linter",
+        description="Sends the file to the controller's declarative linter (pipeline-model-converter); every "
+                    "error is reported with its line (exit 2). Only declarative Jenkinsfiles, with a top-level "
+                    "pipeline { } block, can be linted.",
+        example="shipline jenkins lint --file Jenkinsfile",
+        target="shipline.jenkins.client:lint",
+        render="shipline.jenkins.client:render_lint",
+        params=(Param("file", "str", "the Jenkinsfile to validate", required=True), JENKINS_URL),
+    ),
+    Command(
+        name="jenkins trigger",
+        summary="start a Jenkins job and follow it to its result, streaming its console",
+        description="Exit 1 when the build ends FAILURE, UNSTABLE, ABORTED or NOT_BUILT, or its queue item is "
+                    "cancelled; exit 4 after --timeout, once the queue item is cancelled or the build stopped.",
+        example="shipline jenkins trigger --job team/web/main --params IMAGE_DIGEST=sha256:<digest>",
+        target="shipline.jenkins.client:trigger",
+        render="shipline.jenkins.client:render_trigger",
+        mutates=True,
+        params=(Param("job", "str", "the job; a job in a folder is folder/name", required=True),
+                Param("params", "map", "the build's parameters (KEY=VALUE, repeatable)", default={}),
+                Param("wait", "bool", "follow the build to its result", default=True),
+                Param("timeout", "float", "seconds to wait for the queue and the build", default=3600.0,
+                      minimum=1),
+                JENKINS_URL),
     ),
     Command(
         name="local up",

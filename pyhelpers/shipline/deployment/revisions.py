@@ -13,7 +13,10 @@ log = logging.getLogger(__name__)
 
 
 def deregister_old_revisions(ctx: "DeployContext") -> list[str]:
-    family = ctx.task_definition.rsplit("/", 1)[-1].rsplit(":", 1)[0]
+    family, revision = ctx.task_definition.rsplit("/", 1)[-1].rsplit(":", 1)
+    if int(revision) <= ctx.env.deploy.keep_revisions:
+        ctx.record.phase("revisions", deregistered=[])
+        return []  # the family cannot have more revisions than it keeps yet
     arns = ctx.ecs.list_task_definitions(familyPrefix=family, status="ACTIVE", sort="DESC")["taskDefinitionArns"]
     mine = sorted((arn for arn in arns if arn.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family),
                   key=lambda arn: int(arn.rsplit(":", 1)[-1]), reverse=True)  # newest first

@@ -1,0 +1,6 @@
+/** What the error step throws in PipelineHarness (Jenkins: hudson.AbortException). */
+class StepError extends RuntimeException {
+    StepError(String message) {
+        super(message)
+    }
+}
