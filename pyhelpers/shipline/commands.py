@@ -14,7 +14,7 @@ ALLOW_DIRTY = Param("allow_dirty", "bool", "build from a work tree with uncommit
                     "<sha>-dirty-<hash>)", default=False)
 EXTRA_TAGS = Param("tags", "list", "more tags, each tied to the revision (a SHA prefix or the version)",
                    default=[])
-TD_ENVIRONMENT = Param("environment", "str", "the environment (from shipline.yaml) to render for",
+TD_ENVIRONMENT = Param("environment", "str", "the environment (from shipline.yaml) to work on",
                        required=True)
 TD_IMAGE = Param("image", "str", "the image by digest (repository@sha256:..., from publish)", required=True)
 TD_FILE = Param("file", "str", "a rendered task definition (from render) instead of rendering again")
