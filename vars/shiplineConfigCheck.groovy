@@ -1,5 +1,4 @@
-import io.shipline.CliCall
-import io.shipline.StepSpec
+import io.shipline.CliStep
 
 /**
  * shiplineConfigCheck(args): 'shipline config check' on this agent: validate shipline.yaml without
@@ -8,10 +7,5 @@ import io.shipline.StepSpec
  * parameter spec).
  */
 Map call(Map args = [:]) {
-    StepSpec spec = StepSpec.load(this, 'shiplineConfigCheck')
-    List<String> problems = spec.problems(args)
-    if (problems) {
-        error("shiplineConfigCheck: ${problems.join('; ')}")
-    }
-    return new CliCall(spec, args).run(this, shiplineInstall())
+    return CliStep.run(this, 'shiplineConfigCheck', args)
 }

@@ -1,5 +1,4 @@
-import io.shipline.CliCall
-import io.shipline.StepSpec
+import io.shipline.CliStep
 
 /**
  * shiplinePromote(args): 'shipline promote' on this agent: copy an image by digest to another
@@ -7,10 +6,5 @@ import io.shipline.StepSpec
  * Parameters, return value and an example: shiplinePromote.txt (generated from the CLI's parameter spec).
  */
 Map call(Map args = [:]) {
-    StepSpec spec = StepSpec.load(this, 'shiplinePromote')
-    List<String> problems = spec.problems(args)
-    if (problems) {
-        error("shiplinePromote: ${problems.join('; ')}")
-    }
-    return new CliCall(spec, args).run(this, shiplineInstall())
+    return CliStep.run(this, 'shiplinePromote', args)
 }

@@ -1,6 +1,7 @@
 import groovy.io.FileType
 import io.shipline.CliCall
 import io.shipline.CliInstall
+import io.shipline.CliStep
 import io.shipline.CliResult
 import io.shipline.StepSpec
 import org.junit.Test
@@ -26,6 +27,7 @@ class SerializationTest {
         samples << CliResult.of(PipelineHarness.document('publish', 2, null, 'bad config'), 2)
         samples << CliResult.of(null, 127)
         samples << CliInstall.parse('/home/a/.cache/shipline/venv-1.0.0/bin/shipline\n1.0.0\n')
+        samples << new CliStep()
         return samples
     }
 

@@ -1,0 +1,19 @@
+package io.shipline
+
+/**
+ * What every CLI step does, in one place: check the arguments against the step's spec before anything
+ * runs, make sure the CLI of this library's version is on the agent, and run the command once.
+ */
+class CliStep implements Serializable {
+    private static final long serialVersionUID = 1L
+
+    /** Runs step `stepName` of the calling vars script `steps` with `args`; returns the result Map. */
+    static Map run(Object steps, String stepName, Map args) {
+        StepSpec spec = StepSpec.load(steps, stepName)
+        List<String> problems = spec.problems(args)
+        if (problems) {
+            steps.error("${stepName}: ${problems.join('; ')}")
+        }
+        return new CliCall(spec, args).run(steps, steps.shiplineInstall())
+    }
+}
