@@ -20,6 +20,9 @@ TD_IMAGE = Param("image", "str", "the image by digest (repository@sha256:..., fr
 TD_FILE = Param("file", "str", "a rendered task definition (from render) instead of rendering again")
 PUSH_PARAMS = (CONFIG, ENVIRONMENT, ALLOW_DIRTY, EXTRA_TAGS,
                Param("fix_repo", "bool", "bring an existing repository's settings in line", default=False))
+PIPELINE_PARAMS = (CONFIG, Param("branch", "str", "the branch being built (default: $BRANCH_NAME)"),
+                   Param("tag", "str", "the tag being built (default: $TAG_NAME)"),
+                   Param("change_id", "str", "the pull request number (default: $CHANGE_ID)"))
 JENKINS_URL = Param("jenkins_url", "str", "the Jenkins controller (default: $JENKINS_URL); credentials come "
                     "only from JENKINS_USER and JENKINS_API_TOKEN")
 STATE_DIR = Param("state_dir", "str", "where the local world keeps its state "
@@ -201,6 +204,28 @@ COMMANDS: tuple[Command, ...] = (
         render="shipline.deployment.infra:render_bootstrap",
         mutates=True,
         params=(CONFIG, TD_ENVIRONMENT, TD_IMAGE),
+    ),
+    Command(
+        name="pipeline plan",
+        summary="the stages this build runs: Source, Build, parallel tests, environments in order",
+        description="Pull requests build and test only; the primary branch and release tags deploy, with "
+                    "an approval before each environment that asks for one. The Jenkins pipeline step "
+                    "executes this plan.",
+        example="shipline pipeline plan --branch main --json",
+        target="shipline.pipeline:plan",
+        render="shipline.pipeline:render_plan",
+        params=PIPELINE_PARAMS,
+    ),
+    Command(
+        name="pipeline run",
+        summary="run the whole pipeline on this machine (the same plan the Jenkins step executes)",
+        description="An approval not given with --approve ENV pauses the pipeline before that environment "
+                    "(exit 6).",
+        example="shipline pipeline run --approve staging",
+        target="shipline.pipeline:run",
+        render="shipline.pipeline:render_run",
+        mutates=True,
+        params=PIPELINE_PARAMS + (Param("approve", "list", "environments approved in advance", default=[]),),
     ),
     Command(
         name="jenkins lint",
