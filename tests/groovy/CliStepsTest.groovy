@@ -40,6 +40,8 @@ class CliStepsTest {
                                             timeout: 600.0]],
             shiplineStatus     : [command: 'status', args: [environment: 'staging'],
                                   params : [config: 'shipline.yaml', environment: 'staging']],
+            shiplinePipelinePlan: [command: 'pipeline plan', args: [:],
+                                   params : [config: 'shipline.yaml']],
     ]
 
     @Parameterized.Parameters(name = '{0}')

@@ -40,7 +40,7 @@ class InjectionTest {
     /** Every (step, parameter, value) the corpus tries: String parameters, and list elements. */
     static List<List> cases() {
         List<List> cases = []
-        PipelineHarness.specs().each { String step, Map entry ->
+        PipelineHarness.specs().findAll { it.key != 'shiplinePipeline' }.each { String step, Map entry ->  // PipelineStepTest
             entry.params.findAll { it.type in ['str', 'list'] }.each { Map param ->
                 CORPUS.each { String value ->
                     cases << [step, param, param.type == 'list' ? [value] : value]

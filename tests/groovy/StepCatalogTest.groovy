@@ -11,7 +11,7 @@ class StepCatalogTest {
     }
 
     @Test
-    void injectionTestCoversEveryStep() {
-        assertEquals(PipelineHarness.specs().keySet(), InjectionTest.safeArgs().keySet())
+    void injectionTestCoversEveryStep() {  // shiplinePipeline: its own corpus in PipelineStepTest
+        assertEquals(PipelineHarness.specs().keySet() - 'shiplinePipeline', InjectionTest.safeArgs().keySet())
     }
 }

@@ -75,7 +75,8 @@ def test_cli_steps_take_exactly_their_commands_parameters(command_name: str) -> 
 def test_the_steps_that_exist_now() -> None:
     assert set(ENTRIES) == {"shiplineConfigCheck", "shiplinePublish", "shiplineScanGate", "shiplinePromote",
                             "shiplineRender", "shiplineRegister", "shiplineDeploy", "shiplineRollback",
-                            "shiplineRunTask", "shiplineStatus", "shiplineInstall", "shiplineRetryOnAgentLoss"}
+                            "shiplineRunTask", "shiplineStatus", "shiplinePipelinePlan", "shiplinePipeline",
+                            "shiplineInstall", "shiplineRetryOnAgentLoss"}
 
 
 @pytest.mark.parametrize(("command", "step"), [("scan-gate", "shiplineScanGate"), ("config check",

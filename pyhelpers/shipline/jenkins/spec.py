@@ -25,7 +25,7 @@ from ..params import TYPES, Command, Param
 
 # The CLI commands that have a pipeline step (deploy, rollback and run-task come with the deploy engine).
 STEP_COMMANDS = ("config check", "publish", "scan-gate", "promote", "render", "register", "deploy", "rollback",
-                 "run-task", "status")
+                 "run-task", "status", "pipeline plan")
 STEPS_JSON = Path("resources/io/shipline/steps.json")
 VARS = Path("vars")
 # The one shell script of a CLI step: a constant per step that names only environment variables; the
@@ -73,6 +73,23 @@ class Step:
 
 # Steps of the library that run no CLI command.
 LIBRARY_STEPS = (
+    Step(
+        name="shiplinePipeline",
+        summary="the whole pipeline from shipline.yaml: Source, Build, parallel tests, environments in order",
+        description="Asks 'shipline pipeline plan' which stages this build runs (pull requests build and test; "
+                    "the primary branch and release tags deploy), then runs them with stage, parallel, input "
+                    "(the approval before an environment, with its timeout) and lock (one deploy per service "
+                    "at a time). The same digest moves through every environment. The team's test and "
+                    "acceptance commands run as their own scripts (written with writeFile), the only user text "
+                    "that executes. Agent work is retried on a fresh agent when a Spot agent is lost.",
+        params=(
+            Param("config", "str", "path of shipline.yaml", default="shipline.yaml"),
+            Param("label", "str", "the agent label for every stage's node", default="linux"),
+        ),
+        returns="Map: [plan: the plan, image: the image by digest, deploys: the deployment records by environment].",
+        example="@Library('shipline@v0.1.0') _\n"
+                "shiplinePipeline(label: 'spot')",
+    ),
     Step(
         name="shiplineInstall",
         summary="install the shipline CLI of this library's version on the agent, once per version",

@@ -26,11 +26,15 @@ class PipelineHarness {
     static final Set<String> ALLOWED = ([
             'sh', 'writeFile', 'readFile', 'writeJSON', 'readJSON', 'fileExists', 'pwd', 'libraryResource',
             'error', 'echo', 'withEnv', 'withCredentials', 'retry', 'agent', 'nonresumable', 'node', 'stage',
-            'parallel', 'input', 'lock', 'timeout', 'archiveArtifacts', 'junit',
+            'parallel', 'input', 'lock', 'timeout', 'archiveArtifacts', 'junit', 'checkout',
     ] as Set).asImmutable()
     /** Steps that need a workspace, so a node (Jenkins: "Required context class hudson.FilePath is missing"). */
     static final Set<String> NEED_NODE = (['sh', 'writeFile', 'readFile', 'writeJSON', 'readJSON', 'fileExists',
                                            'pwd', 'archiveArtifacts', 'junit'] as Set).asImmutable()
+
+    /** The build's environment (env.BRANCH_NAME, ...) and its currentBuild, as a Jenkinsfile sees them. */
+    final Map<String, String> env = [:]
+    final Map currentBuild = [:]
 
     /** Every call a step made, in order: Jenkins steps and vars steps. */
     final List<Call> calls = []
@@ -136,6 +140,7 @@ class PipelineHarness {
                 COMPILED[file] = new GroovyShell(PipelineHarness.classLoader).parse(file).getClass()
             }
             Script script = COMPILED[file].newInstance() as Script
+            script.binding = new Binding([env: env, scm: [type: 'GitSCM'], currentBuild: currentBuild])
             PipelineHarness harness = this
             script.metaClass.methodMissing = { String method, Object args ->
                 harness.dispatch(method, args as Object[])

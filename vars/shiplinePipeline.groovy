@@ -1,0 +1,75 @@
+import io.shipline.StepSpec
+
+/**
+ * shiplinePipeline(args): the whole pipeline, defined once in shipline.yaml. The plan comes from
+ * 'shipline pipeline plan'; this step only executes it with Jenkins primitives. Parameters, return value and
+ * an example: shiplinePipeline.txt.
+ */
+Map call(Map args = [:]) {
+    StepSpec spec = StepSpec.load(this, 'shiplinePipeline')
+    List<String> problems = spec.problems(args)
+    if (problems) {
+        error("shiplinePipeline: ${problems.join('; ')}")
+    }
+    Map options = spec.withDefaults(args)
+    Map plan = null
+    Map image = [:]
+    Map deploys = [:]
+    shiplineRetryOnAgentLoss(label: options.label) {
+        stage('Source') {
+            checkout(scm)
+            plan = shiplinePipelinePlan(config: options.config, branch: env.BRANCH_NAME, tag: env.TAG_NAME,
+                                        changeId: env.CHANGE_ID)
+        }
+        stage('Build') {
+            image = shiplinePublish(config: options.config)
+        }
+    }
+    for (Map planned : plan.stages.findAll { !(it.kind in ['source', 'publish']) }) {
+        Map current = planned
+        stage(current.name) {
+            if (current.kind == 'parallel') {
+                parallel(current.branches.collectEntries { Map branch -> [(branch.name): {
+                    runScript(options.label, branch, current.environment ?: '', image.image ?: '')
+                }] })
+            } else if (current.kind == 'approval') {
+                timeout(time: current.timeout_seconds as int, unit: 'SECONDS') {
+                    input(message: "Deploy ${image.image} to ${current.environment}?",
+                          submitter: current.approvers ? current.approvers.join(',') : null)
+                }
+            } else if (current.kind == 'deploy') {
+                lock(resource: current.lock) {
+                    shiplineRetryOnAgentLoss(label: options.label) {
+                        checkout(scm)
+                        Map release = shiplineDeploy(config: options.config, environment: current.environment,
+                                                     image: image.image)
+                        archiveArtifacts(artifacts: relative(release.record), allowEmptyArchive: false)
+                        currentBuild.description = ("${current.environment}: ${release.decision} " +
+                                "${release.task_definition.tokenize('/').last()}").toString()
+                        deploys[current.environment] = release.record
+                    }
+                }
+            }
+        }
+    }
+    return [plan: plan, image: image.image, deploys: deploys]
+}
+
+/** One of the team's test commands, as its own script file: user code by design, run as written. */
+private void runScript(String label, Map branch, String environment, String image) {
+    shiplineRetryOnAgentLoss(label: label) {
+        checkout(scm)
+        String file = "${pwd(tmp: true)}/shipline-${branch.name}.sh"
+        writeFile(file: file, text: branch.script)
+        withEnv(["SHIPLINE_SCRIPT=${file}", "SHIPLINE_IMAGE=${image}", "SHIPLINE_ENVIRONMENT=${environment}"]) {
+            sh(label: 'shipline: team script', script: 'sh "$SHIPLINE_SCRIPT"')
+        }
+        junit(testResults: '**/test-results/**/*.xml', allowEmptyResults: true)
+    }
+}
+
+/** The record's path relative to the workspace (archiveArtifacts takes workspace-relative patterns). */
+private String relative(String path) {
+    String workspace = pwd()
+    return path.startsWith(workspace + '/') ? path.substring(workspace.length() + 1) : path
+}
