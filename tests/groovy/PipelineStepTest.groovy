@@ -26,7 +26,7 @@ class PipelineStepTest {
             if (call.label == 'shipline: install the CLI') {
                 return "${PipelineHarness.CLI}\n${PipelineHarness.VERSION}\n".toString()
             }
-            if (call.label == 'shipline: team script') {
+            if (call.label == 'shipline: team script' || !call.label.startsWith('shipline ')) {
                 return 0  // the team's scripts pass
             }
             String command = call.label.replace('shipline ', '')
