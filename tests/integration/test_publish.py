@@ -196,6 +196,7 @@ def test_build_only_tags_locally_without_aws(aws, recorder, docker_engine, sampl
 
 def test_pushing_a_different_image_under_an_existing_tag_is_a_clear_exit_1(aws, sample_app) -> None:
     publish(_config(sample_app))
+    time.sleep(1.1)  # the created label has a resolution of one second: the rebuild must differ
     rebuilt = run_cli("build", "--config", _config(sample_app))  # same commit, new image (new created label)
     assert rebuilt.returncode == 0, rebuilt.stderr
     pushed = run_cli("push", "--config", _config(sample_app))
