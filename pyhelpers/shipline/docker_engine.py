@@ -20,10 +20,8 @@ def docker_client(timeout: int = 120) -> Any:
 def translate_error(exc: Exception) -> ShiplineError | None:
     """Turn the docker SDK's exceptions into errors with an exit code and a fix."""
     import docker
-    import requests
 
-    if isinstance(exc, (requests.exceptions.ConnectionError, docker.errors.DockerException)) and \
-            "Connection" in str(exc):
+    if isinstance(exc, docker.errors.DockerException) and "Connection" in str(exc):
         return EnvironmentProblem(f"Docker engine unreachable: {exc}; start dockerd or set DOCKER_HOST")
     if isinstance(exc, docker.errors.APIError):
         return ShiplineError(f"Docker engine refused the request: {exc.explanation or exc}")

@@ -118,8 +118,10 @@ def as_shipline_error(exc: BaseException) -> ShiplineError | None:
         from .aws import translate_error
 
         return translate_error(exc)
-    if module in ("docker", "requests", "urllib3"):
+    if module == "docker":
         from .docker_engine import translate_error as translate_docker_error
 
         return translate_docker_error(exc)
+    if module in ("requests", "urllib3") and "Connection" in type(exc).__name__:
+        return EnvironmentProblem(f"connection failed: {exc}; check the address and the network")
     return None
