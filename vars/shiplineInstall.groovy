@@ -7,11 +7,7 @@ import io.shipline.StepSpec
  * Parameters and an example: shiplineInstall.txt.
  */
 String call(Map args = [:]) {
-    StepSpec spec = StepSpec.load(this, 'shiplineInstall')
-    List<String> problems = spec.problems(args)
-    if (problems) {
-        error("shiplineInstall: ${problems.join('; ')}")
-    }
+    StepSpec spec = StepSpec.checked(this, 'shiplineInstall', args)
     Map options = spec.withDefaults(args)
     String version = libraryResource('io/shipline/VERSION').trim()
     List<String> env = ['SHIPLINE_VERSION=' + version, 'SHIPLINE_PYTHON=' + options.python]

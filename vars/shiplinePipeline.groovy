@@ -6,11 +6,7 @@ import io.shipline.StepSpec
  * an example: shiplinePipeline.txt.
  */
 Map call(Map args = [:]) {
-    StepSpec spec = StepSpec.load(this, 'shiplinePipeline')
-    List<String> problems = spec.problems(args)
-    if (problems) {
-        error("shiplinePipeline: ${problems.join('; ')}")
-    }
+    StepSpec spec = StepSpec.checked(this, 'shiplinePipeline', args)
     Map options = spec.withDefaults(args)
     Map plan = null
     Map image = [:]
@@ -62,7 +58,7 @@ private void runScript(String label, Map branch, String environment, String imag
         String file = "${pwd(tmp: true)}/shipline-${branch.name}.sh"
         writeFile(file: file, text: branch.script)
         withEnv(["SHIPLINE_SCRIPT=${file}", "SHIPLINE_IMAGE=${image}", "SHIPLINE_ENVIRONMENT=${environment}"]) {
-            sh(label: 'shipline: team script', script: 'sh "$SHIPLINE_SCRIPT"')
+            sh(label: 'shipline: team script', script: 'sh -e "$SHIPLINE_SCRIPT"')
         }
         junit(testResults: '**/test-results/**/*.xml', allowEmptyResults: true)
     }

@@ -7,11 +7,7 @@ import io.shipline.StepSpec
  * shiplineRetryOnAgentLoss.txt.
  */
 def call(Map args = [:], Closure body) {
-    StepSpec spec = StepSpec.load(this, 'shiplineRetryOnAgentLoss')
-    List<String> problems = spec.problems(args)
-    if (problems) {
-        error("shiplineRetryOnAgentLoss: ${problems.join('; ')}")
-    }
+    StepSpec spec = StepSpec.checked(this, 'shiplineRetryOnAgentLoss', args)
     String label = spec.withDefaults(args).label
     return retry(count: 2, conditions: [agent(), nonresumable()]) {
         label ? node(label) { body() } : body()

@@ -85,7 +85,7 @@ class PipelineStepTest {
         assertEquals(['unit', 'security'], branches.keySet() as List)
         List<PipelineHarness.ShCall> scripts = h.shRuns.findAll { it.label == 'shipline: team script' }
         assertEquals(2, scripts.size())
-        assertTrue(scripts.every { it.script == 'sh "$SHIPLINE_SCRIPT"' })
+        assertTrue(scripts.every { it.script == 'sh -e "$SHIPLINE_SCRIPT"' })
         assertEquals(['./tests/unit.sh', './tests/security.sh'], scripts.collect { h.files[it.env.SHIPLINE_SCRIPT] })
     }
 

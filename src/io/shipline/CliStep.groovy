@@ -9,11 +9,7 @@ class CliStep implements Serializable {
 
     /** Runs step `stepName` of the calling vars script `steps` with `args`; returns the result Map. */
     static Map run(Object steps, String stepName, Map args) {
-        StepSpec spec = StepSpec.load(steps, stepName)
-        List<String> problems = spec.problems(args)
-        if (problems) {
-            steps.error("${stepName}: ${problems.join('; ')}")
-        }
+        StepSpec spec = StepSpec.checked(steps, stepName, args)
         return new CliCall(spec, args).run(steps, steps.shiplineInstall())
     }
 }

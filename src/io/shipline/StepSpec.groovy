@@ -28,6 +28,19 @@ class StepSpec implements Serializable {
         return parse(steps.libraryResource(RESOURCE) as String, step)
     }
 
+    /**
+     * The spec of `step`, once `args` fit it: otherwise the build fails (the `error` step of `steps`, the
+     * calling vars script) with every problem, before the step does anything.
+     */
+    static StepSpec checked(Object steps, String step, Map args) {
+        StepSpec spec = load(steps, step)
+        List<String> problems = spec.problems(args)
+        if (problems) {
+            steps.error("${step}: ${problems.join('; ')}")
+        }
+        return spec
+    }
+
     /** The spec of `step` in the text of steps.json. */
     @NonCPS
     static StepSpec parse(String json, String step) {
