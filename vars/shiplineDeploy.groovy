@@ -1,9 +1,27 @@
 import io.shipline.CliStep
+import io.shipline.StepSpec
 
 /**
- * shiplineDeploy(args): 'shipline deploy' on this agent: deploy a release to an environment and judge success on the deployment this run created.
- * Parameters, return value and an example: shiplineDeploy.txt (generated from the CLI's parameter spec).
+ * shiplineDeploy(args): 'shipline deploy' on this agent: deploy a release to an environment and judge success
+ * on the deployment this run created, holding the service's lock (one deploy per service at a time), then
+ * archive the deployment record and describe the build. Parameters, return value and an example:
+ * shiplineDeploy.txt (generated from the CLI's parameter spec).
  */
 Map call(Map args = [:]) {
-    return CliStep.run(this, 'shiplineDeploy', args)
+    Map options = StepSpec.checked(this, 'shiplineDeploy', args).withDefaults(args)
+    String resource = shiplineConfigCheck(config: options.config).locks[options.environment]
+    if (!resource) {
+        error("shiplineDeploy: no environment '${options.environment}' in ${options.config}")
+    }
+    Map release = null
+    lock(resource: resource) {
+        release = CliStep.run(this, 'shiplineDeploy', args)
+    }
+    String workspace = pwd()
+    String record = release.record
+    archiveArtifacts(artifacts: record.startsWith(workspace + '/') ? record.substring(workspace.length() + 1) : record,
+                     allowEmptyArchive: false)
+    currentBuild.description = ("${options.environment}: ${release.decision} " +
+            "${release.task_definition.tokenize('/').last()}").toString()
+    return release
 }

@@ -34,16 +34,11 @@ Map call(Map args = [:]) {
                           submitter: current.approvers ? current.approvers.join(',') : null)
                 }
             } else if (current.kind == 'deploy') {
-                lock(resource: current.lock) {
-                    shiplineRetryOnAgentLoss(label: options.label) {
-                        checkout(scm)
-                        Map release = shiplineDeploy(config: options.config, environment: current.environment,
-                                                     image: image.image)
-                        archiveArtifacts(artifacts: relative(release.record), allowEmptyArchive: false)
-                        currentBuild.description = ("${current.environment}: ${release.decision} " +
-                                "${release.task_definition.tokenize('/').last()}").toString()
-                        deploys[current.environment] = release.record
-                    }
+                shiplineRetryOnAgentLoss(label: options.label) {
+                    checkout(scm)
+                    Map release = shiplineDeploy(config: options.config, environment: current.environment,
+                                                 image: image.image)  // locks, archives, describes
+                    deploys[current.environment] = release.record
                 }
             }
         }
@@ -62,10 +57,4 @@ private void runScript(String label, Map branch, String environment, String imag
         }
         junit(testResults: '**/test-results/**/*.xml', allowEmptyResults: true)
     }
-}
-
-/** The record's path relative to the workspace (archiveArtifacts takes workspace-relative patterns). */
-private String relative(String path) {
-    String workspace = pwd()
-    return path.startsWith(workspace + '/') ? path.substring(workspace.length() + 1) : path
 }

@@ -194,6 +194,11 @@ class ResolvedEnvironment(Section):
     approval: Approval | None
     acceptance: list[str]
 
+    @property
+    def lock(self) -> str:
+        """The name under which deploys of this service are serialized (the Jenkins lock resource)."""
+        return f"shipline/{self.region}/{self.cluster}/{self.service}"
+
 
 class LoadedConfig(BaseModel):
     """A Config with where it came from and the warnings found while checking it."""
@@ -366,6 +371,7 @@ def check_config(config: str = "shipline.yaml") -> dict[str, Any]:
     cfg = loaded.config
     return {"config": str(loaded.path), "valid": True, "service": cfg.service,
             "environments": list(cfg.environments), "strategy": cfg.deploy.strategy,
+            "locks": {name: cfg.environment(name).lock for name in cfg.environments},
             "warnings": loaded.warnings}
 
 

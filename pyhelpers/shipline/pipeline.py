@@ -49,7 +49,7 @@ def _plan(loaded: LoadedConfig, branch: str | None, tag: str | None, change_id: 
             stages.append({"name": f"Approve {name}", "kind": "approval", "environment": name,
                            "timeout_seconds": env.approval.timeout, "approvers": env.approval.approvers})
         stages.append({"name": f"Deploy {name}", "kind": "deploy", "environment": name,
-                       "lock": f"shipline/{env.region}/{env.cluster}/{env.service}", "strategy": env.deploy.strategy})
+                       "lock": env.lock, "strategy": env.deploy.strategy})
         if env.acceptance:
             stages.append({"name": f"Acceptance {name}", "kind": "parallel", "environment": name,
                            "branches": [{"name": f"acceptance-{index + 1}", "script": script}

@@ -31,8 +31,6 @@ class CliStepsTest {
                                   params : [config: 'shipline.yaml', environment: 'staging', image: IMAGE]],
             shiplineRegister   : [command: 'register', args: [environment: 'staging'],
                                   params : [config: 'shipline.yaml', environment: 'staging', dry_run: false]],
-            shiplineDeploy     : [command: 'deploy', args: [environment: 'production'],
-                                  params : [config: 'shipline.yaml', environment: 'production', dry_run: false]],
             shiplineRollback   : [command: 'rollback', args: [environment: 'production'],
                                   params : [config: 'shipline.yaml', environment: 'production', dry_run: false]],
             shiplineRunTask    : [command: 'run-task', args: [environment: 'staging'],

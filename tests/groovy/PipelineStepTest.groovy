@@ -31,6 +31,8 @@ class PipelineStepTest {
             }
             String command = call.label.replace('shipline ', '')
             Map result = [
+                    'config check' : [locks: [staging: 'shipline/us-east-1/demo/webapp',
+                                              production: 'shipline/us-east-1/demo/webapp-prod']],
                     'pipeline plan': [kind: 'x', deploys: stages.size() > 3, stages: stages],
                     'publish'      : [image: IMAGE, digest: 'sha256:' + 'a' * 64],
                     'deploy'       : [decision: 'succeeded',
