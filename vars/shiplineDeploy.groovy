@@ -14,13 +14,17 @@ Map call(Map args = [:]) {
         error("shiplineDeploy: no environment '${options.environment}' in ${options.config}")
     }
     Map release = null
-    lock(resource: resource) {
-        release = CliStep.run(this, 'shiplineDeploy', args)
+    try {
+        lock(resource: resource) {
+            release = CliStep.run(this, 'shiplineDeploy', args)
+        }
+    } catch (failure) {
+        currentBuild.description = "${options.environment}: deploy failed".toString()
+        throw failure
+    } finally {
+        // the record of this deploy, whatever the outcome (records are named by environment and time)
+        archiveArtifacts(artifacts: '**/.shipline/records/deploy-*.json', allowEmptyArchive: true)
     }
-    String workspace = pwd()
-    String record = release.record
-    archiveArtifacts(artifacts: record.startsWith(workspace + '/') ? record.substring(workspace.length() + 1) : record,
-                     allowEmptyArchive: false)
     currentBuild.description = ("${options.environment}: ${release.decision} " +
             "${release.task_definition.tokenize('/').last()}").toString()
     return release

@@ -5,8 +5,7 @@ import static org.junit.Assert.assertTrue
 
 /** shiplineDeploy holds the service's lock around the deploy, archives the record, describes the build. */
 class DeployStepTest {
-    static PipelineHarness deployed(Map args, int exitCode = 0) {
-        PipelineHarness h = new PipelineHarness()
+    static PipelineHarness deployed(Map args, int exitCode = 0, PipelineHarness h = new PipelineHarness()) {
         h.agentWithCli { PipelineHarness.ShCall call ->
             call.label == 'shipline config check' ?
                     PipelineHarness.document('config check', 0, [locks: [production: 'shipline/us-east-1/demo/web']]) :
@@ -28,7 +27,7 @@ class DeployStepTest {
         assertEquals(['sh', 'sh', 'lock', 'sh', 'sh', 'archiveArtifacts'], order)
         assertEquals(['shipline: install the CLI', 'shipline config check', 'shipline: install the CLI',
                       'shipline deploy'], h.shCalls()*.label)
-        assertEquals('.shipline/records/d.json', (h.callsTo('archiveArtifacts')[0][0] as Map).artifacts)
+        assertEquals('**/.shipline/records/deploy-*.json', (h.callsTo('archiveArtifacts')[0][0] as Map).artifacts)
         assertEquals('production: succeeded web:9', h.currentBuild.description)
         assertEquals([config: 'shipline.yaml', environment: 'production', image: 'web@sha256:' + 'a' * 64,
                       dry_run: false], h.cliParamsFiles()[-1])
@@ -45,12 +44,15 @@ class DeployStepTest {
     }
 
     @Test
-    void aFailedDeployFailsTheBuildWithTheCliMessage() {
+    void aFailedDeployFailsTheBuildWithTheCliMessageAndStillArchivesTheRecord() {
+        PipelineHarness h = new PipelineHarness()
         try {
-            deployed([environment: 'production'], 1)
+            deployed([environment: 'production'], 1, h)
             assert false: 'must fail'
         } catch (StepError expected) {
             assertTrue(expected.message.contains('the service is back on web:8 (exit 1)'))
         }
+        assertEquals(1, h.callsTo('archiveArtifacts').size())
+        assertEquals('production: deploy failed', h.currentBuild.description)
     }
 }

@@ -65,7 +65,7 @@ class PipelineStepTest {
         List<Map> deploys = h.cliParamsFiles().findAll { it.environment }
         assertEquals(['staging', 'production'], deploys*.environment)
         assertTrue(deploys.every { it.image == IMAGE })  // the same digest through every environment
-        assertEquals(['.shipline/records/deploy.json'] * 2, h.callsTo('archiveArtifacts').collect { it[0].artifacts })
+        assertEquals(['**/.shipline/records/deploy-*.json'] * 2, h.callsTo('archiveArtifacts').collect { it[0].artifacts })
         assertEquals('production: succeeded webapp:7', h.currentBuild.description)
         assertEquals([branch: 'main', config: 'shipline.yaml'], h.cliParamsFiles()[0])
     }
