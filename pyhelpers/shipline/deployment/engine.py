@@ -19,6 +19,7 @@ from .autoscaling import suspended
 from .context import DeployContext
 from .infra import require_infrastructure
 from .record import Record
+from .revisions import active_revisions, family_and_revision
 from .strategies import strategy_for
 from .watch import Outcome
 
@@ -160,14 +161,11 @@ def rollback(config: str = "shipline.yaml", *, environment: str, to: str | None 
 
 
 def _rollback_target(ctx: DeployContext, current: str, to: str | None) -> str:
-    family, revision = current.rsplit("/", 1)[-1].rsplit(":", 1)
+    family, revision = family_and_revision(current)
     if to:
         reference = to if to.startswith("arn:") or ":" in to else f"{family}:{to}"
     else:
-        arns = ctx.ecs.list_task_definitions(familyPrefix=family, status="ACTIVE")["taskDefinitionArns"]
-        older = sorted((a for a in arns if a.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family
-                        and int(a.rsplit(":", 1)[-1]) < int(revision)),
-                       key=lambda a: int(a.rsplit(":", 1)[-1]), reverse=True)
+        older = [arn for arn in active_revisions(ctx.ecs, family) if family_and_revision(arn)[1] < revision]
         if not older:
             raise BadInput(f"{family}:{revision} has no earlier active revision to roll back to; pass --to")
         reference = older[0]

@@ -4,7 +4,7 @@ alone, COMPLETED)."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .context import DeployContext
@@ -12,14 +12,25 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def family_and_revision(arn: str) -> tuple[str, int]:
+    """('web', 7) of .../task-definition/web:7."""
+    family, revision = arn.rsplit("/", 1)[-1].rsplit(":", 1)
+    return family, int(revision)
+
+
+def active_revisions(ecs: Any, family: str) -> list[str]:
+    """The family's ACTIVE revisions, newest first (familyPrefix also matches longer family names)."""
+    arns = ecs.list_task_definitions(familyPrefix=family, status="ACTIVE")["taskDefinitionArns"]
+    mine = [arn for arn in arns if family_and_revision(arn)[0] == family]
+    return sorted(mine, key=lambda arn: family_and_revision(arn)[1], reverse=True)
+
+
 def deregister_old_revisions(ctx: "DeployContext") -> list[str]:
-    family, revision = ctx.task_definition.rsplit("/", 1)[-1].rsplit(":", 1)
-    if int(revision) <= ctx.env.deploy.keep_revisions:
+    family, revision = family_and_revision(ctx.task_definition)
+    if revision <= ctx.env.deploy.keep_revisions:
         ctx.record.phase("revisions", deregistered=[])
         return []  # the family cannot have more revisions than it keeps yet
-    arns = ctx.ecs.list_task_definitions(familyPrefix=family, status="ACTIVE", sort="DESC")["taskDefinitionArns"]
-    mine = sorted((arn for arn in arns if arn.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family),
-                  key=lambda arn: int(arn.rsplit(":", 1)[-1]), reverse=True)  # newest first
+    mine = active_revisions(ctx.ecs, family)
     keep = set(mine[:ctx.env.deploy.keep_revisions]) | {ctx.task_definition}
     gone = [arn for arn in mine if arn not in keep]
     for arn in gone:
