@@ -67,4 +67,37 @@ class StepArgumentsTest {
                 "'environment' is required; 'image' must be a String (got Integer)",
                 failure('shiplineRender', [env: 'x', image: 7]))
     }
+
+    @Test
+    void gStringNamesAreNamesLikeStrings() {
+        String option = 'container'
+        assertEquals([config: 'shipline.yaml', environment: 'staging', command: [], container: 'web', timeout: 30],
+                paramsFor('shiplineRunTask', [("${'environment'}"): 'staging', ("${option}"): 'web', timeout: 30]))
+    }
+
+    @Test
+    void aGStringNameOfTheDeployStepFindsItsEnvironmentsLock() {
+        harness.agentWithCli { PipelineHarness.document('x', 0, InjectionTest.ANSWER) }
+        harness.inNode { harness.call('shiplineDeploy', [("${'environment'}"): 'production']) }
+        assertEquals([[resource: 'shipline/us-east-1/demo/webapp']], harness.callsTo('lock').collect { it[0] })
+        assertEquals('production', harness.cliParamsFiles()[1].environment)
+    }
+
+    @Test
+    void aNameGivenTwiceOrNotAStringIsRefusedByName() {
+        assertEquals("shiplineStatus: parameter 'environment' is given twice",
+                failure('shiplineStatus', [("${'environment'}"): 'a', environment: 'b']))
+        assertEquals("shiplineStatus: parameter names must be Strings (got Integer 7)",
+                failure('shiplineStatus', [environment: 'a', (7): 'b']))
+    }
+
+    @Test
+    void notANumberAndInfinityAreRefusedByName() {
+        [Double.NaN, Double.POSITIVE_INFINITY, Float.NaN, Float.NEGATIVE_INFINITY].each { Number value ->
+            assertEquals("shiplineScanGate: 'timeout' must be a finite Number (got ${value})".toString(),
+                    failure('shiplineScanGate', [image: DIGEST, timeout: value]))
+        }
+        assertEquals([config: 'shipline.yaml', image: DIGEST, timeout: 1.5],
+                paramsFor('shiplineScanGate', [image: DIGEST, timeout: 1.5f]))
+    }
 }

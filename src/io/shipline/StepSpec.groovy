@@ -69,11 +69,13 @@ class StepSpec implements Serializable {
     @NonCPS
     List<String> problems(Map args) {
         List<Map> params = entry.params as List<Map>
-        List<String> found = args.keySet().findAll { key -> !params.any { it.name == key } }.collect { key ->
-            unknown(key as String)
+        List<String> found = nameProblems(args)
+        Map named = byName(args)
+        named.keySet().findAll { key -> key instanceof String && !params.any { it.name == key } }.each { key ->
+            found << unknown(key as String)
         }
         params.each { Map param ->
-            Object value = args[param.name]
+            Object value = named[param.name]
             if (value == null) {
                 if (param.required) {
                     found << "'${param.name}' is required".toString()
@@ -91,9 +93,10 @@ class StepSpec implements Serializable {
     /** `args` with the documented defaults applied, by Groovy (camelCase) name. */
     @NonCPS
     Map withDefaults(Map args) {
+        Map named = byName(args)
         Map merged = [:]
         (entry.params as List<Map>).each { Map param ->
-            merged[param.name] = args[param.name] != null ? args[param.name] : plain(param.default)
+            merged[param.name] = named[param.name] != null ? named[param.name] : plain(param.default)
         }
         return merged
     }
@@ -109,6 +112,29 @@ class StepSpec implements Serializable {
             }
         }
         return params
+    }
+
+    /** `args` by String name: a GString name is the same name (its hash differs, so a lookup would miss it). */
+    @NonCPS
+    private static Map byName(Map args) {
+        Map named = [:]
+        args.each { key, value -> named[key instanceof CharSequence ? key.toString() : key] = value }
+        return named
+    }
+
+    /** Names that are not Strings, and names given twice (once as a String, once as a GString). */
+    @NonCPS
+    private static List<String> nameProblems(Map args) {
+        List<String> found = []
+        args.keySet().findAll { !(it instanceof CharSequence) }.each { key ->
+            found << "parameter names must be Strings (got ${key?.getClass()?.simpleName} ${key})".toString()
+        }
+        args.keySet().findAll { it instanceof CharSequence }.groupBy { it.toString() }.each { name, keys ->
+            if (keys.size() > 1) {
+                found << "parameter '${name}' is given twice".toString()
+            }
+        }
+        return found
     }
 
     @NonCPS
@@ -130,14 +156,26 @@ class StepSpec implements Serializable {
         switch (param.type) {
             case 'str': ok = value instanceof CharSequence; break
             case 'int': ok = value instanceof Integer || value instanceof Long; break
-            case 'float': ok = value instanceof Number; break
+            case 'float': ok = value instanceof Number && !notFinite(value as Number); break
             case 'bool': ok = value instanceof Boolean; break
             case 'list': ok = value instanceof List && value.every { it instanceof CharSequence }; break
             case 'map': ok = value instanceof Map && value.every { k, v -> v instanceof CharSequence }; break
             default: throw new IllegalStateException("${RESOURCE}: unknown type ${param.type}")
         }
+        if (ok) {
+            return null
+        }
+        if (value instanceof Number && notFinite(value as Number)) {
+            return "must be a finite ${param.type_name} (got ${value})"
+        }
         String article = param.type_name ==~ /[AEIOU].*/ ? 'an' : 'a'
-        return ok ? null : "must be ${article} ${param.type_name} (got ${value.getClass().simpleName})"
+        return "must be ${article} ${param.type_name} (got ${value.getClass().simpleName})"
+    }
+
+    /** NaN or an infinity: no JSON number, so the params file could not hold it. */
+    @NonCPS
+    private static boolean notFinite(Number value) {
+        return (value instanceof Double || value instanceof Float) && (value.isNaN() || value.isInfinite())
     }
 
     @NonCPS
