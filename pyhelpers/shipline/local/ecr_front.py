@@ -10,16 +10,13 @@ import base64
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable, Protocol
 
 import requests
 
 from . import procs
 from .registry import Registry
 from .wsgi import LoopbackServer
-
-if TYPE_CHECKING:
-    from .ecr import EcrEmulation
 
 _PATH = re.compile(r"^/v2/(?P<name>.+?)/(?P<kind>manifests|blobs|tags)/(?P<rest>.*)$")
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
@@ -35,10 +32,24 @@ class RegistryError(Exception):
         self.status, self.code, self.message, self.headers = status, code, message, headers or {}
 
 
+class Catalog(Protocol):
+    """What a front asks of ECR's control plane (the ECR emulation): tokens, repositories, pushes."""
+
+    def check_token(self, account: str, region: str, password: str) -> str: ...
+
+    def repository_exists(self, account: str, region: str, name: str) -> bool: ...
+
+    def check_manifest_put(self, front: "EcrFront", name: str, reference: str, body: bytes) -> None: ...
+
+    def record_push(self, front: "EcrFront", name: str, reference: str, body: bytes, media_type: str) -> None: ...
+
+    def forget_manifest(self, front: "EcrFront", name: str, reference: str) -> None: ...
+
+
 class EcrFront:
     """The registry endpoint of one account and region, with its own upstream docker-registry."""
 
-    def __init__(self, emulation: "EcrEmulation", account: str, region: str, state_dir: Path) -> None:
+    def __init__(self, emulation: Catalog, account: str, region: str, state_dir: Path) -> None:
         self.emulation = emulation
         self.account, self.region = account, region
         self.port = procs.free_port()

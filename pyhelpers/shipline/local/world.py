@@ -14,6 +14,7 @@ from . import procs
 from .constants import ACCOUNT_ID, CONTAINER_LABEL, REGION
 from .dockerd import ensure_engine
 from .ecr import EcrEmulation
+from .ecs import patches
 from .ecs.scheduler import EcsEmulation
 from .moto_server import MotoServer
 
@@ -39,6 +40,7 @@ class LocalWorld:
         self.moto.start()
         self.ecr.start(ACCOUNT_ID, REGION)
         self.ecs = EcsEmulation(self.ecr, self.time_scale).start()
+        patches.install(self.ecs)
         return self
 
     @property

@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 _REASONS = {
@@ -29,12 +29,18 @@ _REASONS = {
 class TargetGroupSettings:
     path: str
     port: str            # "traffic-port" or a number
-    interval: float      # seconds, already scaled
+    interval: float      # seconds
     timeout: float
     healthy_threshold: int
     unhealthy_threshold: int
     codes: str           # "200", "200-299", "200,302"
     deregistration_delay: float
+
+    def scaled(self, seconds: Callable[[float], float]) -> "TargetGroupSettings":
+        """These settings with durations on the emulation's clock (the timeout never below half a
+        second, so a busy machine does not fail a healthy target)."""
+        return replace(self, interval=seconds(self.interval), timeout=max(0.5, seconds(self.timeout)),
+                       deregistration_delay=seconds(self.deregistration_delay))
 
     def accepts(self, status: int) -> bool:
         for part in self.codes.split(","):
@@ -73,10 +79,9 @@ class Target:
 class HealthChecker:
     """Runs every registered target's checks on its own schedule, in a background thread."""
 
-    def __init__(self, on_change: Callable[[Target], None]) -> None:
+    def __init__(self) -> None:
         self.targets: dict[tuple[str, int], Target] = {}
         self.lock = threading.RLock()
-        self.on_change = on_change
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="healthcheck")
         self._stop = threading.Event()
         self._in_flight: set[tuple[str, int]] = set()
@@ -130,8 +135,6 @@ class HealthChecker:
                     if target.draining_until is not None:
                         if now >= target.draining_until:
                             del self.targets[key]
-                            target.state = "unused"
-                            self.on_change(target)
                         continue
                     if now >= target.next_check and key not in self._in_flight:
                         self._in_flight.add(key)
@@ -173,20 +176,3 @@ class HealthChecker:
     def _changed(self, target: Target) -> None:
         target.changed_at = time.time()
         target.history.append(target.state)
-        self.on_change(target)
-
-
-def settings_of(group: Any, time_scale: float) -> TargetGroupSettings:
-    """The health-check settings of a moto target group, with durations scaled (the timeout never
-    below half a second, so a busy machine does not fail a healthy target)."""
-    matcher = getattr(group, "matcher", None) or {"HttpCode": "200"}
-    return TargetGroupSettings(
-        path=group.health_check_path or "/",
-        port=str(group.health_check_port or "traffic-port"),
-        interval=float(group.health_check_interval_seconds) * time_scale,
-        timeout=max(0.5, float(group.health_check_timeout_seconds) * time_scale),
-        healthy_threshold=int(group.healthy_threshold_count),
-        unhealthy_threshold=int(group.unhealthy_threshold_count),
-        codes=str(matcher.get("HttpCode", "200")),
-        deregistration_delay=float(group.attributes.get("deregistration_delay.timeout_seconds", 300)) * time_scale,
-    )

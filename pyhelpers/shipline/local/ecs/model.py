@@ -1,4 +1,4 @@
-"""The emulated ECS objects: tasks and service deployments, and how the ECS API shows them."""
+"""The emulated ECS objects: services, their deployments and tasks, and how the ECS API shows them."""
 from __future__ import annotations
 
 import datetime as dt
@@ -126,3 +126,38 @@ class Deployment:
         if self.network_configuration:
             out["networkConfiguration"] = self.network_configuration
         return out
+
+
+@dataclass
+class ServiceSim:
+    """The scheduler's view of one ECS-controller service; `handle` is moto's service object, which
+    only the bridge opens."""
+
+    account: str
+    region: str
+    cluster: str
+    name: str
+    handle: Any
+    desired: int
+    configuration: dict[str, Any]
+    load_balancers: list[dict[str, Any]]
+    deployments: list[Deployment] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    last_completed: Deployment | None = None
+
+    @property
+    def key(self) -> str:
+        return service_key(self.account, self.region, self.cluster, self.name)
+
+    @property
+    def primary(self) -> Deployment:
+        return self.deployments[0]
+
+    def event(self, message: str) -> None:
+        self.events.insert(0, {"id": str(uuid.uuid4()), "createdAt": now(),
+                               "message": f"(service {self.name}) {message}"})
+        del self.events[100:]
+
+
+def service_key(account: str, region: str, cluster: str, name: str) -> str:
+    return f"{account}:{region}:{cluster}:{name}"

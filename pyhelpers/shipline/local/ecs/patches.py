@@ -1,19 +1,53 @@
 """The ECS, ELB and CloudWatch Logs operations the emulation serves instead of moto (pinned exactly):
 CreateService, UpdateService, DescribeServices, DeleteService, RunTask, StopTask, DescribeTasks,
 ListTasks and DescribeTargetHealth; RegisterTaskDefinition keeps every field as ECS does (moto drops
-or rewrites some). Everything else stays moto's."""
+or rewrites some). Everything else stays moto's.
+
+The patched operations reach the emulation only through `Emulation`, installed by the local world;
+moto's backend and service objects pass through it as opaque handles.
+"""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .scheduler import EcsEmulation
 
-_active: "EcsEmulation | None" = None
+class Task(Protocol):
+    cluster: str
+
+    def to_api(self) -> dict[str, Any]: ...
+
+
+class Emulation(Protocol):
+    """What the patched operations ask of the ECS emulation."""
+
+    def service_created(self, backend: Any, handle: Any, configuration: dict[str, Any] | None) -> None: ...
+
+    def service_updated(self, backend: Any, handle: Any, previous_definition: str | None,
+                        configuration: dict[str, Any] | None, force: bool) -> None: ...
+
+    def service_deleted(self, backend: Any, handle: Any) -> None: ...
+
+    def sync(self, account: str, region: str, cluster: str, names: list[str]) -> None: ...
+
+    def run_task(self, account: str, region: str, cluster: str, definition_arn: str, count: int,
+                 started_by: str, group: str | None, launch_type: str,
+                 overrides: dict[str, Any]) -> list[Task]: ...
+
+    def stop_task(self, task: Task, reason: str) -> None: ...
+
+    def find_task(self, reference: str) -> Task | None: ...
+
+    def list_tasks(self, account: str, region: str, cluster: str, service: str | None, family: str | None,
+                   started_by: str | None, desired_status: str) -> list[str]: ...
+
+    def targets_of(self, group_arn: str) -> list[dict[str, Any]]: ...
+
+
+_active: Emulation | None = None
 _installed = False
 
 
-def install(emulation: "EcsEmulation") -> None:
+def install(emulation: Emulation) -> None:
     """Route the operations to `emulation` (patching moto once per process)."""
     global _active, _installed
     _active = emulation
@@ -55,8 +89,9 @@ def install(emulation: "EcsEmulation") -> None:
         return result
 
     def describe_services(self: Any) -> Any:
-        cluster = self.ecs_backend._get_cluster(self._get_param("cluster", "default"))
-        _emulation().sync(self.ecs_backend, cluster.name, self._get_param("services", []))
+        backend = self.ecs_backend
+        cluster = backend._get_cluster(self._get_param("cluster", "default"))
+        _emulation().sync(backend.account_id, backend.region_name, cluster.name, self._get_param("services", []))
         return original["describe_services"](self)
 
     def delete_service(self: Any) -> Any:
@@ -72,7 +107,8 @@ def install(emulation: "EcsEmulation") -> None:
         count = self._get_int_param("count", 1)
         if not 1 <= count <= 10:
             raise InvalidParameterException("count must be between 1 and 10.")
-        tasks = _emulation().run_task(backend, cluster, definition, count, self._get_param("startedBy") or "",
+        tasks = _emulation().run_task(backend.account_id, backend.region_name, cluster.name, definition.arn, count,
+                                      self._get_param("startedBy") or "",
                                       self._get_param("group"), self._get_param("launchType") or "EC2",
                                       self._get_param("overrides") or {})
         return ActionResult({"tasks": [t.to_api() for t in tasks], "failures": []})
@@ -97,19 +133,11 @@ def install(emulation: "EcsEmulation") -> None:
         return ActionResult({"tasks": found, "failures": failures})
 
     def list_tasks(self: Any) -> Any:
-        cluster = self.ecs_backend._get_cluster(self._get_param("cluster", "default"))
-        service = self._get_param("serviceName")
-        family = self._get_param("family")
-        started_by = self._get_param("startedBy")
-        desired = self._get_param("desiredStatus") or "RUNNING"
-        emulation = _emulation()
-        with emulation.lock:
-            arns = [t.arn for t in emulation.tasks.values()
-                    if t.cluster == cluster.name and t.account == self.ecs_backend.account_id
-                    and t.region == self.ecs_backend.region_name and t.desired_status == desired
-                    and (service is None or t.group == f"service:{service.split('/')[-1]}")
-                    and (family is None or t.task_definition_arn.split("/")[-1].split(":")[0] == family)
-                    and (started_by is None or t.started_by == started_by)]
+        backend = self.ecs_backend
+        cluster = backend._get_cluster(self._get_param("cluster", "default"))
+        arns = _emulation().list_tasks(backend.account_id, backend.region_name, cluster.name,
+                                       self._get_param("serviceName"), self._get_param("family"),
+                                       self._get_param("startedBy"), self._get_param("desiredStatus") or "RUNNING")
         return ActionResult({"taskArns": arns})
 
     def describe_target_health(self: Any) -> Any:
@@ -132,7 +160,7 @@ def install(emulation: "EcsEmulation") -> None:
     _installed = True
 
 
-def _emulation() -> "EcsEmulation":
+def _emulation() -> Emulation:
     if _active is None:
         raise RuntimeError("the ECS emulation is not running")
     return _active
