@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from .errors import BadInput, Problem
+from .image.dockerfile_rules import RULES as DOCKERFILE_RULES
+from .taskdef.validate import SILENCEABLE as TASK_DEFINITION_RULES
 from .yamlsource import YamlDocument, load_yaml
 
 STRATEGIES = ("rolling", "doubling", "canary", "bluegreen-tg", "bluegreen-dns")
@@ -84,6 +86,7 @@ class TaskDefinitionSettings(Section):
     environment: dict[str, str] = {}       # with from_service: environment variables to set
     secrets: dict[str, str] = {}           # with from_service: secrets to set (name -> valueFrom)
     allow_plain_env: list[str] = []        # environment names that look secret but are not
+    silence_rules: list[str] = []          # task-definition rules to turn off (taskdef/validate.py RULES)
 
 
 class HealthCheck(Section):
@@ -348,6 +351,11 @@ def _semantic_problems(doc: YamlDocument, config: Config, base: Path) -> list[Pr
         add(("image", "context"), f"directory {config.image.context!r} not found")
     elif not (context / config.image.dockerfile).is_file():
         add(("image", "dockerfile"), f"file {config.image.dockerfile!r} not found in the build context")
+    for section, known in (("image", tuple(DOCKERFILE_RULES)), ("task_definition", TASK_DEFINITION_RULES)):
+        for index, rule in enumerate(getattr(config, section).silence_rules):
+            if rule not in known:
+                add((section, "silence_rules", index), f"{rule!r} is not a rule that can be silenced; "
+                                                       f"rules: {', '.join(known)}")
     for name, env in config.environments.items():
         strategy = env.deploy.get("strategy", config.deploy.strategy)
         if strategy in TRAFFIC_STRATEGIES and config.load_balancer is None:

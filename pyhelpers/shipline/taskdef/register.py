@@ -100,7 +100,9 @@ def _document(loaded: Any, environment: str, image: str | None, file: str | None
             raise BadInput(f"task definition file {file}: {error}") from None
         cfg = loaded.config
         lb = (cfg.load_balancer.container, cfg.load_balancer.port) if cfg.load_balancer else None
-        require_valid(document, file, load_balancer=lb, allowed_env=cfg.task_definition.allow_plain_env)
+        settings = cfg.task_definition
+        require_valid(document, file, load_balancer=lb, allowed_env=settings.allow_plain_env,
+                      silenced=settings.silence_rules, cloned=settings.from_service)
         return document
     if not image:
         raise BadInput("pass --image <repository>@sha256:<digest> (from publish) or --file <rendered document>")

@@ -16,7 +16,7 @@ from typing import Any
 from ..config import LoadedConfig, ResolvedEnvironment, load_config
 from ..errors import BadInput, Problem
 from .shape import register_input, shape_problems
-from .validate import require_valid
+from .validate import Finding, require_valid
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class Rendered:
     document: dict[str, Any]
     source: str               # the template path, or the live revision's ARN
     container: str            # the container that runs the release's image
+    warnings: list[Finding]   # opinions a clone of the live revision breaks (never refused)
 
 
 def render(config: str = "shipline.yaml", *, environment: str, image: str,
@@ -35,7 +36,8 @@ def render(config: str = "shipline.yaml", *, environment: str, image: str,
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(rendered.document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return {"file": str(path), "family": rendered.document.get("family"), "source": rendered.source,
-            "container": rendered.container, "image": image, "document": rendered.document}
+            "container": rendered.container, "image": image, "document": rendered.document,
+            "warnings": [w.to_json() for w in rendered.warnings]}
 
 
 def render_document(loaded: LoadedConfig, environment: str, image: str) -> Rendered:
@@ -63,8 +65,9 @@ def render_document(loaded: LoadedConfig, environment: str, image: str) -> Rende
                        [Problem(f"containerDefinitions[{index}].image", "does not run the release's image: use "
                                 "{{ image }} in the template", source=source)])
     lb = (cfg.load_balancer.container, cfg.load_balancer.port) if cfg.load_balancer else None
-    require_valid(document, source, load_balancer=lb, allowed_env=settings.allow_plain_env)
-    return Rendered(document, source, container)
+    warnings = require_valid(document, source, load_balancer=lb, allowed_env=settings.allow_plain_env,
+                             silenced=settings.silence_rules, cloned=settings.from_service)
+    return Rendered(document, source, container, warnings)
 
 
 def _variables(loaded: LoadedConfig, env: ResolvedEnvironment, image: str) -> dict[str, Any]:
