@@ -29,6 +29,27 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
                           env={**os.environ, **(env or {})})
 
 
+def own_build_chain(dockerfile: Path, world_id: str) -> None:
+    """Make every image built from `dockerfile` this world's own: a LABEL naming the world right after its
+    first FROM, so no other world's build shares, or builds from, one of its intermediate images."""
+    lines = dockerfile.read_text().splitlines()
+    first_from = next(i for i, line in enumerate(lines) if line.upper().startswith("FROM "))
+    lines.insert(first_from + 1, f"LABEL io.shipline.local.world={world_id}")
+    dockerfile.write_text("\n".join(lines) + "\n")
+
+
+def remove_tags(engine, *tags: str) -> None:
+    """Remove tags the calling test gave: never by image id, never forced, so an image that another
+    world also tagged is only untagged; the last tag of an image removes it and its build cache."""
+    import docker
+
+    for tag in tags:
+        try:
+            engine.images.remove(tag)
+        except docker.errors.ImageNotFound:
+            continue
+
+
 def sampled(cases: list, keep: int) -> list:
     """A deterministic sample of `cases` for suites that would blow their tier's time budget.
 

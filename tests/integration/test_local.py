@@ -11,7 +11,7 @@ import pytest
 
 from helpers import run_cli, shipline_exe
 from shipline.local import procs
-from shipline.local.world import CONTAINER_LABEL
+from shipline.local.constants import WORLD_LABEL
 
 
 def _listening_ports() -> set[int]:
@@ -89,7 +89,7 @@ def test_up_status_env_down_leaves_nothing_behind(local_env: dict, docker_engine
     assert not any(procs.alive(pid) for pid in pids)
     assert _processes_mentioning(env["SHIPLINE_LOCAL_DIR"]) == []
     assert not ports & _listening_ports()
-    assert docker_engine.containers.list(all=True, filters={"label": CONTAINER_LABEL}) == []
+    assert docker_engine.containers.list(all=True, filters={"label": f"{WORLD_LABEL}={state['world_id']}"}) == []
     gone = run_cli("local", "status", env=env)
     assert gone.returncode == 3 and "start it with 'shipline local up'" in gone.stderr
 

@@ -22,6 +22,8 @@ import requests
 from botocore.exceptions import ClientError
 from botocore.validate import ParamValidator
 
+from helpers import remove_tags
+from shipline.local.constants import WORLD_LABEL
 from shipline.local.ecr import FINDINGS_LABEL
 
 REPO = "team/web"
@@ -41,22 +43,26 @@ def ecr(boto):
 
 
 @pytest.fixture
-def build(docker_engine, busybox_image, tmp_path):
-    """Build a small, unique image; labels optional (e.g. the scan findings it declares)."""
+def build(docker_engine, busybox_image, tmp_path, world):
+    """Build a small image of this world's own; labels optional (e.g. the scan findings it declares).
+    Removed after by its tags (the pushes add some), never forced."""
     built: list[str] = []
 
     def make(nonce: str, labels: dict[str, str] | None = None) -> str:
         context = tmp_path / f"ctx-{nonce}"
         context.mkdir()
         label_lines = "".join(f"LABEL {k}={json.dumps(v)}\n" for k, v in (labels or {}).items())
-        (context / "Dockerfile").write_text(f"FROM {busybox_image}\nRUN echo {nonce} > /nonce\n{label_lines}")
-        image, _ = docker_engine.images.build(path=str(context), rm=True, tag=f"shipline-test/ecr:{nonce}")
+        (context / "Dockerfile").write_text(
+            f"FROM {busybox_image}\nRUN echo {nonce} {world.id} > /nonce\n{label_lines}")
+        image, _ = docker_engine.images.build(path=str(context), rm=True, labels=world.labels,
+                                              tag=f"shipline-test/ecr:{nonce}-{world.id}")
         built.append(image.id)
         return image.id
 
     yield make
-    for image_id in built:
-        docker_engine.images.remove(image_id, force=True)
+    for image in docker_engine.images.list(filters={"label": f"{WORLD_LABEL}={world.id}"}):
+        if image.id in built:
+            remove_tags(docker_engine, *image.tags)
 
 
 def _login(ecr) -> tuple[str, str, str]:
@@ -221,13 +227,14 @@ def test_token_has_a_realistic_expiry_and_is_refused_after_it(aws, ecr, docker_e
     hours = (data["expiresAt"].timestamp() - time.time()) / 3600
     assert 11.9 < hours <= 12.0
 
+    before, after = build("before"), build("after")  # built first: a build may take longer than the token
     aws.ecr.token_ttl = 1.0
     uri = ecr.create_repository(repositoryName=REPO)["repository"]["repositoryUri"]
     _, user, password = _login(ecr)
-    _push(docker_engine, build("before"), uri, "v1", user, password)
+    _push(docker_engine, before, uri, "v1", user, password)
     time.sleep(1.1)
     with pytest.raises(RuntimeError, match="authorization token has expired"):
-        _push(docker_engine, build("after"), uri, "v2", user, password)
+        _push(docker_engine, after, uri, "v2", user, password)
 
 
 def test_no_ecr_address_handed_out_resolves_outside_loopback(aws, ecr) -> None:

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 import shipline.image.ecr as ecr_module
-from helpers import git, run_cli
+from helpers import git, own_build_chain, remove_tags, run_cli
 from shipline.errors import BadInput, OperationFailed
 from shipline.image.promote import promote
 from shipline.image.publish import publish
@@ -36,11 +36,19 @@ def _commit(app: Path, path: str, content: str, message: str) -> None:
     git(app, "commit", "-q", "-m", message)
 
 
-def _forget_local_images(engine, uri: str) -> None:
-    """A fresh agent: none of the repository's images (nor their build cache) on the engine."""
+def _own_chain(app: Path, world) -> None:
+    """Commit a Dockerfile whose layers are this world's own, so that forgetting them is safe."""
+    own_build_chain(app / "Dockerfile", world.id)
+    git(app, "commit", "-qam", "layers of this world's own")
+
+
+def _forget_local_images(engine, published: dict) -> None:
+    """A fresh agent: none of this test's images (nor their build cache) on the engine. Only its own tags
+    go: another world's tags of the repository stay, with the layers it may be building from."""
+    own = {f"{REPO}:{tag}" for tag in published["tags"]}
     for image in engine.images.list():
-        if any(tag.startswith(uri) or tag.startswith(REPO) for tag in image.tags):
-            engine.images.remove(image.id, force=True)
+        remove_tags(engine, *[tag for tag in image.tags
+                              if tag in own or tag.startswith(published["repository_uri"] + ":")])
 
 
 def _uploads(front) -> list[tuple[str, str]]:
@@ -79,8 +87,9 @@ def test_publish_digest_is_the_registrys_and_a_second_publish_does_nothing(aws, 
 
 def test_app_change_on_a_fresh_agent_reuses_cached_layers_and_uploads_only_the_changed_one(
         aws, docker_engine, sample_app) -> None:
+    _own_chain(sample_app, aws)
     first = publish(_config(sample_app))
-    _forget_local_images(docker_engine, first["repository_uri"])
+    _forget_local_images(docker_engine, first)
     _commit(sample_app, "www/index.html", "<p>new page</p>\n", "change the page")
     aws.registry.requests.clear()
     start = time.monotonic()
@@ -99,6 +108,7 @@ def test_promote_copies_by_digest_to_another_accounts_registry(aws, boto, docker
         '  production:\n    account_id: "210987654321"\n    region: eu-west-1\n'
         '    role_arn: arn:aws:iam::210987654321:role/deployer'))
     git(sample_app, "commit", "-qam", "production account")
+    _own_chain(sample_app, aws)
     published = publish(str(config))
     promoted = promote(str(config), digest=published["digest"], to_environment="production")
     assert promoted["digest"] == published["digest"] and promoted["copied_blobs"] >= 2
@@ -106,7 +116,7 @@ def test_promote_copies_by_digest_to_another_accounts_registry(aws, boto, docker
     assert target_host != published["image"].split("/", 1)[0]
     login = ecr_module.Ecr("eu-west-1", "arn:aws:iam::210987654321:role/deployer").login()
     assert login.registry == target_host
-    _forget_local_images(docker_engine, published["repository_uri"])
+    _forget_local_images(docker_engine, published)
     pulled = docker_engine.images.pull(promoted["image"].split("@")[0], tag=promoted["digest"],
                                        auth_config=login.auth_config())
     assert promoted["digest"] in pulled.attrs["RepoDigests"][0]

@@ -6,34 +6,38 @@ import urllib.request
 
 import pytest
 
+from helpers import own_build_chain, remove_tags
+from shipline.local.constants import CONTAINER_LABEL
 from shipline.local.procs import wait_until
-from shipline.local.world import CONTAINER_LABEL
 
 
 @pytest.fixture
-def built(docker_engine, sample_app):
+def built(docker_engine, sample_app, world):
+    """The sample app built cold, on a chain of layers of this world's own (removed after)."""
+    own_build_chain(sample_app / "Dockerfile", world.id)
+    tag = f"shipline-test/webapp:cold-{world.id}"
     start = time.monotonic()
-    image, _ = docker_engine.images.build(path=str(sample_app), tag="shipline-test/webapp:cold", rm=True,
-                                          nocache=True, buildargs={"GIT_SHA": "abc123"})
+    image, _ = docker_engine.images.build(path=str(sample_app), tag=tag, rm=True, nocache=True,
+                                          buildargs={"GIT_SHA": "abc123"}, labels=world.labels)
     cold = time.monotonic() - start
-    yield image, cold
-    docker_engine.images.remove("shipline-test/webapp:cold", force=True)
+    yield image, cold, tag
+    remove_tags(docker_engine, tag)
 
 
-def test_dependency_step_takes_seconds_cold_and_is_cached_warm(docker_engine, sample_app, built) -> None:
-    _, cold = built
+def test_dependency_step_takes_seconds_cold_and_is_cached_warm(docker_engine, sample_app, built, world) -> None:
+    _, cold, tag = built
     start = time.monotonic()
-    docker_engine.images.build(path=str(sample_app), tag="shipline-test/webapp:cold", rm=True,
-                               buildargs={"GIT_SHA": "abc123"})
+    docker_engine.images.build(path=str(sample_app), tag=tag, rm=True, buildargs={"GIT_SHA": "abc123"},
+                               labels=world.labels)
     warm = time.monotonic() - start
     assert cold >= 3.0
     assert warm < 1.5
 
 
-def test_container_serves_health_and_its_revision(docker_engine, built) -> None:
-    image, _ = built
+def test_container_serves_health_and_its_revision(docker_engine, built, world) -> None:
+    image, _, _ = built
     container = docker_engine.containers.run(image.id, detach=True, ports={"8080/tcp": ("127.0.0.1", None)},
-                                             labels={CONTAINER_LABEL: "test"})
+                                             labels={CONTAINER_LABEL: "test", **world.labels})
     try:
         container.reload()
         port = container.ports["8080/tcp"][0]["HostPort"]

@@ -8,7 +8,7 @@ import pytest
 
 from helpers import run_cli
 from shipline import aws as product_aws
-from shipline.local.world import CONTAINER_LABEL
+from shipline.local.constants import CONTAINER_LABEL, WORLD_LABEL
 
 
 def test_servers_listen_on_loopback_only(aws) -> None:
@@ -56,10 +56,24 @@ def test_reset_clears_custom_transitions_and_emulation_containers(aws, docker_en
 
     state_manager.set_transition("ecs::task", {"progression": "manual", "times": 5})
     container = docker_engine.containers.run(busybox_image, ["sleep", "60"], detach=True,
-                                             labels={CONTAINER_LABEL: "test"})
+                                             labels={CONTAINER_LABEL: "test", WORLD_LABEL: aws.id})
     aws.reset()
     assert state_manager.get_transition("ecs::task") != {"progression": "manual", "times": 5}
     assert docker_engine.containers.list(all=True, filters={"id": container.id}) == []
+
+
+def test_reset_leaves_the_containers_of_other_worlds_running(aws, docker_engine, busybox_image) -> None:
+    others = [docker_engine.containers.run(busybox_image, ["sleep", "60"], detach=True, labels=labels)
+              for labels in ({CONTAINER_LABEL: "ecs-task", WORLD_LABEL: "another-world"},
+                             {CONTAINER_LABEL: "ecs-task"})]  # a world older than world labels: not ours either
+    try:
+        aws.reset()
+        for other in others:
+            other.reload()
+            assert other.status == "running"
+    finally:
+        for other in others:
+            other.remove(force=True)
 
 
 def test_doctor_reports_the_account_and_endpoint(aws) -> None:

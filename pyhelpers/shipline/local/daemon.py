@@ -22,7 +22,8 @@ def serve(state_dir: Path, time_scale: float) -> None:
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     world = LocalWorld(state_dir / "world", time_scale=time_scale).start()
     try:
-        state = {"pid": os.getpid(), "started_at": time.time(), "env": world.env(), "time_scale": time_scale,
+        state = {"pid": os.getpid(), "world_id": world.id, "started_at": time.time(), "env": world.env(),
+                 "time_scale": time_scale,
                  "moto": {"endpoint": world.moto.endpoint},
                  "registry": {"url": world.registry.endpoint, "pid": world.registry.upstream.proc.pid},
                  "dockerd_pid": world.dockerd_pid}

@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import procs
-from .constants import ACCOUNT_ID, CONTAINER_LABEL, REGION
+from .constants import ACCOUNT_ID, REGION, WORLD_LABEL
 from .dockerd import ensure_engine
 from .ecr import EcrEmulation
 from .ecs import patches
@@ -22,11 +23,15 @@ if TYPE_CHECKING:
     from .ecr_front import EcrFront
 
 
-
 class LocalWorld:
-    """moto (in this process), the ECR fronts with their registries, the Docker engine: all on 127.0.0.1."""
+    """moto (in this process), the ECR fronts with their registries, the Docker engine: all on 127.0.0.1.
+
+    Several worlds may share one Docker engine: each has an `id`, every container it starts carries it
+    (WORLD_LABEL), and its reset and stop remove only those.
+    """
 
     def __init__(self, state_dir: Path | None = None, time_scale: float = 0.1) -> None:
+        self.id = new_world_id()
         self._own_dir = state_dir is None
         self.state_dir = state_dir or Path(tempfile.mkdtemp(prefix="shipline-local-"))
         self._dockerd: subprocess.Popen | None = None
@@ -39,7 +44,7 @@ class LocalWorld:
         self._dockerd = ensure_engine()
         self.moto.start()
         self.ecr.start(ACCOUNT_ID, REGION)
-        self.ecs = EcsEmulation(self.ecr, self.time_scale).start()
+        self.ecs = EcsEmulation(self.ecr, self.time_scale, world_id=self.id).start()
         patches.install(self.ecs)
         return self
 
@@ -52,6 +57,11 @@ class LocalWorld:
     def registry(self) -> "EcrFront":
         """The ECR front of the default account and region."""
         return self.ecr.front(ACCOUNT_ID, REGION)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """The labels that mark a container or an image as this world's."""
+        return {WORLD_LABEL: self.id}
 
     def env(self) -> dict[str, str]:
         """The environment a shell or a process needs to use this world instead of AWS."""
@@ -67,12 +77,12 @@ class LocalWorld:
         }
 
     def reset(self) -> None:
-        """Back to empty: AWS state, custom transitions, recorded calls, emulation containers."""
+        """Back to empty: AWS state, custom transitions, recorded calls, this world's containers."""
         if self.ecs is not None:
             self.ecs.reset()
         self.moto.reset()
         self.ecr.reset()
-        remove_containers()
+        remove_containers(self.id)
 
     def snapshot(self) -> dict[str, Any]:
         return self.moto.snapshot()
@@ -80,7 +90,7 @@ class LocalWorld:
     def stop(self) -> None:
         if self.ecs is not None:
             self.ecs.stop()
-        remove_containers()
+        remove_containers(self.id)
         self.ecr.stop()
         self.moto.stop()
         if self._dockerd is not None:
@@ -91,20 +101,28 @@ class LocalWorld:
             shutil.rmtree(self.state_dir, ignore_errors=True)
 
 
-def remove_containers() -> int:
-    """Remove every container the emulation started; return how many."""
+def new_world_id() -> str:
+    """A world id: unique among the worlds that share a Docker engine."""
+    return secrets.token_hex(6)
+
+
+def remove_containers(world_id: str) -> int:
+    """Remove every container the world `world_id` started (and only those); return how many."""
     from ..docker_engine import docker_client
 
     import docker
 
     engine = docker_client(timeout=30)
     try:
-        containers = engine.containers.list(all=True, filters={"label": CONTAINER_LABEL})
+        containers = engine.containers.list(all=True, filters={"label": f"{WORLD_LABEL}={world_id}"})
         for container in containers:
             try:
                 container.remove(force=True)
             except docker.errors.NotFound:
                 pass  # removed meanwhile by the task that owned it
+            except docker.errors.APIError as error:
+                if error.status_code != 409:  # 409: its removal is already in progress
+                    raise
         return len(containers)
     finally:
         engine.close()

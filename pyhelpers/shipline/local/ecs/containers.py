@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..constants import CONTAINER_LABEL
+from ..constants import CONTAINER_LABEL, WORLD_LABEL
 
 
 @dataclass
@@ -29,13 +29,14 @@ class PullFailed(Exception):
 
 
 class ContainerRunner:
-    """Starts, watches and stops the containers of tasks."""
+    """Starts, watches and stops the containers of tasks; each labelled with the world it belongs to."""
 
-    def __init__(self, registry_auth: Callable[[str], dict[str, str] | None]) -> None:
+    def __init__(self, registry_auth: Callable[[str], dict[str, str] | None], world_id: str) -> None:
         from ...docker_engine import docker_client
 
         self.engine = docker_client(timeout=120)
         self.registry_auth = registry_auth
+        self.world_id = world_id
 
     def pull(self, image: str) -> None:
         """Pull `image` as the ECS agent does (always); raise PullFailed with Docker's reason."""
@@ -66,8 +67,8 @@ class ContainerRunner:
             container = self.engine.containers.create(
                 definition["image"], command=override.get("command") or definition.get("command"),
                 entrypoint=definition.get("entryPoint"), environment=env, detach=True,
-                labels={CONTAINER_LABEL: "ecs-task", "io.shipline.local.task": task_arn,
-                        "io.shipline.local.container": definition["name"]},
+                labels={CONTAINER_LABEL: "ecs-task", WORLD_LABEL: self.world_id,
+                        "io.shipline.local.task": task_arn, "io.shipline.local.container": definition["name"]},
                 name=f"shipline-{task_id[:12]}-{definition['name']}",
                 network_mode=f"container:{first}" if first else None, ports=ports)
             container.start()

@@ -26,13 +26,13 @@ class TaskLifecycle:
     """Every task of the emulation, as real containers on the local engine, and their targets' health."""
 
     def __init__(self, lock: threading.RLock, services: dict[str, ServiceSim], seconds: Callable[[float], float],
-                 registry_auth: Callable[[str], dict[str, str] | None]) -> None:
+                 registry_auth: Callable[[str], dict[str, str] | None], world_id: str) -> None:
         self.lock = lock
         self.services = services
         self.seconds = seconds
         self.tasks: dict[str, TaskRecord] = {}
         self.health = HealthChecker()
-        self.runner = ContainerRunner(registry_auth)
+        self.runner = ContainerRunner(registry_auth, world_id)
         self._followers: dict[str, list[threading.Thread]] = {}
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="ecs-task")
 
