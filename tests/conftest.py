@@ -163,3 +163,15 @@ def busybox_image(docker_engine, tmp_path_factory: pytest.TempPathFactory) -> st
                                         'RUN ["/bin/busybox", "--install", "-s", "/bin"]\n')
     image, _ = docker_engine.images.build(path=str(context), tag="shipline-test/busybox:1", rm=True)
     return "shipline-test/busybox:1"
+
+
+@pytest.fixture
+def busy_cores() -> Iterator[None]:
+    """Both cores kept busy by two shell loops while the test runs (killed after): a loaded machine."""
+    import subprocess
+
+    loops = [subprocess.Popen(["sh", "-c", "while :; do :; done"]) for _ in range(2)]
+    yield
+    for loop in loops:
+        loop.kill()
+        loop.wait()

@@ -11,7 +11,7 @@ import pytest
 
 from helpers import run_cli, shipline_exe
 from shipline.local import procs
-from shipline.local.constants import WORLD_LABEL
+from shipline.local.constants import CONTAINER_LABEL, WORLD_LABEL
 
 
 def _listening_ports() -> set[int]:
@@ -92,6 +92,33 @@ def test_up_status_env_down_leaves_nothing_behind(local_env: dict, docker_engine
     assert docker_engine.containers.list(all=True, filters={"label": f"{WORLD_LABEL}={state['world_id']}"}) == []
     gone = run_cli("local", "status", env=env)
     assert gone.returncode == 3 and "start it with 'shipline local up'" in gone.stderr
+
+
+def test_down_on_a_busy_machine_stops_everything(local_env: dict, busy_cores: None) -> None:
+    up = run_cli("local", "up", "--json", env=local_env, timeout=60)
+    assert up.returncode == 0, up.stderr
+    state = json.loads(up.stdout)["result"]
+    down = run_cli("local", "down", env=local_env, timeout=90)
+    assert down.returncode == 0, down.stderr
+    assert not any(procs.alive(pid) for pid in (state["pid"], state["registry"]["pid"]))
+    assert _processes_mentioning(local_env["SHIPLINE_LOCAL_DIR"]) == []
+
+
+def test_down_after_the_daemon_was_killed_removes_what_it_left(local_env: dict, docker_engine,
+                                                              busybox_image: str) -> None:
+    """kill -9 of the daemon: its registry and its world's containers are left; down ends them all."""
+    up = run_cli("local", "up", "--json", env=local_env)
+    assert up.returncode == 0, up.stderr
+    state = json.loads(up.stdout)["result"]
+    container = docker_engine.containers.run(busybox_image, ["sleep", "600"], detach=True, labels={
+        CONTAINER_LABEL: "ecs-task", WORLD_LABEL: state["world_id"]})
+    os.kill(state["pid"], 9)
+    procs.wait_until(lambda: not procs.alive(state["pid"]), "the killed daemon", 10)
+    down = run_cli("local", "down", env=local_env)
+    assert down.returncode == 0, down.stderr
+    assert not procs.alive(state["registry"]["pid"])
+    assert _processes_mentioning(local_env["SHIPLINE_LOCAL_DIR"]) == []
+    assert docker_engine.containers.list(all=True, filters={"id": container.id}) == []
 
 
 def test_foreground_stops_everything_on_ctrl_c(tmp_path: Path) -> None:

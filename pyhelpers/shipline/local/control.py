@@ -11,14 +11,19 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from ..errors import EnvironmentProblem
+from .. import references
+from ..errors import BadInput, EnvironmentProblem, Problem
 from . import procs
 from .daemon import STATE_FILE, serve
 
 
 def _state_dir(state_dir: str | None) -> Path:
     default = os.environ.get("SHIPLINE_LOCAL_DIR") or Path.home() / ".cache" / "shipline" / "local"
-    return Path(state_dir or default)
+    directory = Path(state_dir or default)
+    if directory.exists() and not directory.is_dir():
+        raise BadInput(f"--state-dir {directory}: is a file, not a directory; name a directory (it is created "
+                       "if missing)", [Problem("state_dir", "is a file, not a directory")])
+    return directory
 
 
 def _read_state(directory: Path) -> dict[str, Any] | None:
@@ -42,6 +47,7 @@ def _answers(url: str) -> bool:
 def up(state_dir: str | None = None, foreground: bool = False, time_scale: float = 0.1, timeout: float = 10.0,
        dry_run: bool = False) -> dict[str, Any]:
     """Start the local world (idempotent) and return its environment."""
+    references.require(references.finite, time_scale, "time_scale")
     directory = _state_dir(state_dir)
     state = _read_state(directory)
     if state and procs.alive(state["pid"]) and _answers(state["moto"]["endpoint"] + "/moto-api/data.json"):
@@ -72,13 +78,21 @@ def down(state_dir: str | None = None, dry_run: bool = False) -> dict[str, Any]:
         return {"stopped": False, "dry_run": True, "would_stop": pids}
     procs.stop(state["pid"], timeout=15)  # the daemon's group: the daemon and every registry it started
     procs.stop(state["registry"]["pid"], group=False)  # normally gone already; make sure
+    if state.get("world_id"):
+        _remove_leftover_containers(state["world_id"])
     if state.get("dockerd_pid"):
         procs.stop(state["dockerd_pid"], timeout=20)
-    left = [pid for pid in pids if procs.alive(pid)]
-    if left:
-        raise EnvironmentProblem(f"processes {left} did not stop; kill them by hand")
     (directory / STATE_FILE).unlink(missing_ok=True)
     return {"stopped": True, "pids": pids}
+
+
+def _remove_leftover_containers(world_id: str) -> None:
+    """The world's containers a daemon killed before its own clean-up left behind (none normally)."""
+    from .dockerd import engine_answers
+    from .world import remove_containers
+
+    if engine_answers():
+        remove_containers(world_id)
 
 
 def status(state_dir: str | None = None) -> dict[str, Any]:

@@ -29,34 +29,62 @@ def start(argv: list[str], log_path: Path, env: dict[str, str] | None = None,
                                 start_new_session=own_group, env=env)
 
 
+KILL_WAIT = 10.0  # seconds for SIGKILLed processes to be gone: generous, a busy machine is slow to reap
+
+
 def stop(pid: int, timeout: float = 5.0, group: bool = True) -> None:
-    """SIGTERM `pid` (its whole process group when `group`), then SIGKILL it after `timeout`."""
-    kill = os.killpg if group else os.kill
-    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 2.0)):
-        try:
-            kill(pid, sig)
-        except ProcessLookupError:
-            return
+    """SIGTERM `pid` (its whole process group when `group`), wait up to `timeout`, SIGKILL what is left,
+    wait again; raise EnvironmentProblem naming any process still running after that."""
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, KILL_WAIT)):
+        left = _running(pid, group)
+        for target in left:
+            try:
+                os.kill(target, sig)
+            except ProcessLookupError:
+                continue
         deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if not alive(pid):
-                return
+        while left and time.monotonic() < deadline:
             time.sleep(0.02)
+            left = _running(pid, group)
+        if not left:
+            return
+    raise EnvironmentProblem(f"processes {left} did not stop even after SIGKILL; kill them by hand")
+
+
+def _running(pid: int, group: bool) -> list[int]:
+    """`pid`, or every process of its group, that still runs."""
+    if not group:
+        return [pid] if alive(pid) else []
+    members = [member for member in _group_members(pid) if alive(member)]
+    return members if members or not alive(pid) else [pid]
+
+
+def _group_members(pgid: int) -> list[int]:
+    """The processes of group `pgid`, from /proc."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[2]) == pgid:
+                members.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue  # ended meanwhile
+    return members
 
 
 def alive(pid: int) -> bool:
-    """True while `pid` runs (a zombie child is reaped and counts as gone)."""
+    """True while `pid` runs: a zombie (ended, not yet reaped by its parent) counts as gone, and is
+    reaped when it is our child."""
     try:
         done, _ = os.waitpid(pid, os.WNOHANG)
         if done == pid:
             return False
     except ChildProcessError:
-        pass  # not our child: fall back to a signal probe
+        pass  # not our child: ask /proc
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
         return False
-    return True
+    return state not in ("Z", "X")
 
 
 def wait_until(ready: Callable[[], bool], what: str, timeout: float, proc: subprocess.Popen | None = None,
