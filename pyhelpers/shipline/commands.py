@@ -199,11 +199,16 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         name="infra bootstrap",
         summary="create what a deploy needs (cluster, log groups, roles, target group, service), idempotently",
-        example="shipline infra bootstrap --environment staging --image 123.dkr.ecr.../web@sha256:<digest>",
+        description="The first deploy of an environment: run it once after publish (and scan-gate), with the "
+                    "image the service starts with. --wait returns only when the service's deployment is "
+                    "COMPLETED with every task running (exit 4 after deploy.timeout).",
+        example="shipline infra bootstrap --environment staging --image 123.dkr.ecr.../web@sha256:<digest> --wait",
         target="shipline.deployment.infra:bootstrap",
         render="shipline.deployment.infra:render_bootstrap",
         mutates=True,
-        params=(CONFIG, TD_ENVIRONMENT, TD_IMAGE),
+        params=(CONFIG, TD_ENVIRONMENT, TD_IMAGE,
+                Param("wait", "bool", "wait until the service's deployment is COMPLETED with every task running "
+                      "(up to deploy.timeout; progress on stderr)", default=False)),
     ),
     Command(
         name="pipeline plan",

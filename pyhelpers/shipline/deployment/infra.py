@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from .. import aws
 from ..config import LoadedConfig, ResolvedEnvironment, load_config
-from ..errors import EnvironmentProblem
+from ..errors import EnvironmentProblem, OperationFailed, TimedOut
 
 log = logging.getLogger(__name__)
 TASKS_TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
@@ -139,9 +140,11 @@ def _service_and_checks(infra: Infra, loaded: LoadedConfig, env: ResolvedEnviron
     return service, checks
 
 
-def bootstrap(config: str = "shipline.yaml", *, environment: str, image: str,
+def bootstrap(config: str = "shipline.yaml", *, environment: str, image: str, wait: bool = False,
               dry_run: bool = False) -> dict[str, Any]:
-    """Create what is missing (cluster, log groups, roles, target group and load balancer, service)."""
+    """Create what is missing (cluster, log groups, roles, target group and load balancer, service); with
+    `wait`, then wait (up to deploy.timeout) until the service's deployment is COMPLETED with every task
+    running."""
     from ..taskdef.render import render_document
 
     loaded = load_config(config)
@@ -156,7 +159,39 @@ def bootstrap(config: str = "shipline.yaml", *, environment: str, image: str,
         log.info("%s", action.description)
         action.execute()
         done.append(action.description)
-    return {"created": done, "service": env.service, "cluster": env.cluster}
+    result: dict[str, Any] = {"created": done, "service": env.service, "cluster": env.cluster}
+    if wait:
+        result.update(_wait_until_running(infra, env))
+    return result
+
+
+def _wait_until_running(infra: Infra, env: ResolvedEnvironment) -> dict[str, Any]:
+    """Poll until the service's PRIMARY deployment is COMPLETED with running = desired; exit 1 when its
+    rollout fails, exit 4 after deploy.timeout. Logs each change of the running count."""
+    timeout = env.deploy.timeout
+    deadline, interval, last = time.monotonic() + timeout, 1.0, None
+    while True:
+        service = infra.service()
+        if service is None:
+            raise EnvironmentProblem(f"service {env.service} in cluster {env.cluster} vanished while waiting")
+        primary = next(d for d in service["deployments"] if d["status"] == "PRIMARY")
+        rollout, running, desired = primary.get("rolloutState"), primary["runningCount"], primary["desiredCount"]
+        state = f"{running} of {desired} tasks running (deployment {primary['id']}, {rollout})"
+        if state != last:
+            log.info("service %s: %s", env.service, state)
+            last = state
+        if rollout == "COMPLETED" and running == desired == service["desiredCount"] == service["runningCount"]:
+            return {"deployment": primary["id"], "running": running, "desired": desired}
+        if rollout == "FAILED":
+            raise OperationFailed(f"service {env.service}: deployment {primary['id']} failed: "
+                                  f"{primary.get('rolloutStateReason') or 'no reason given'}; "
+                                  f"shipline status --environment {env.name} shows its events")
+        if time.monotonic() >= deadline:
+            raise TimedOut(f"timed out after {timeout:g}s (deploy.timeout) waiting for service {env.service} to "
+                           f"run every task: {state}; it was created, shipline status --environment "
+                           f"{env.name} shows its progress")
+        time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+        interval = min(interval * 1.3, 5.0)
 
 
 def _plan(infra: Infra, loaded: LoadedConfig, env: ResolvedEnvironment, document: dict[str, Any], config: str,
@@ -286,4 +321,8 @@ def render_checks(result: dict[str, Any]) -> str:
 def render_bootstrap(result: dict[str, Any]) -> str:
     if result.get("dry_run"):
         return "\n".join(["would:"] + [f"  {w}" for w in result["would"]]) if result["would"] else "nothing to do"
-    return "\n".join(f"created: {c}" for c in result["created"]) or "nothing to create: all there"
+    lines = [f"created: {c}" for c in result["created"]] or ["nothing to create: all there"]
+    if "running" in result:
+        lines.append(f"service {result['service']}: {result['running']} of {result['desired']} tasks running, "
+                     f"deployment {result['deployment']} COMPLETED")
+    return "\n".join(lines)
