@@ -147,8 +147,10 @@ COMMANDS: tuple[Command, ...] = (
         name="deploy",
         summary="deploy a release to an environment and judge success on the deployment this run created",
         description="Preflight (infra check), render and register the task definition, one UpdateService, "
-                    "then watch; on failure return to the previous revision (exit 1), exit 4 on timeout, "
-                    "exit 5 if the way back fails too. Writes a deployment record (JSON).",
+                    "then watch it through completion and the stability window; on failure return to the "
+                    "last revision known good (exit 1), exit 4 on timeout, exit 5 if the way back fails too, "
+                    "exit 7 beside another in-flight deployment or when another deploy takes the service "
+                    "over. Writes a deployment record (JSON) from the start.",
         example="shipline deploy --environment staging --image 123.dkr.ecr.../web@sha256:<digest>",
         target="shipline.deployment.engine:deploy",
         render="shipline.deployment.engine:render",
@@ -160,7 +162,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         name="rollback",
-        summary="return a service to its previous revision (or a named one) and wait until it is healthy",
+        summary="return a service to its last revision known good (or a named one) and wait until it is healthy",
         example="shipline rollback --environment production --to 41",
         target="shipline.deployment.engine:rollback",
         render="shipline.deployment.engine:render",

@@ -20,6 +20,7 @@ from .yamlsource import YamlDocument, load_yaml
 STRATEGIES = ("rolling", "doubling", "canary", "bluegreen-tg", "bluegreen-dns")
 TRAFFIC_STRATEGIES = ("canary", "bluegreen-tg", "bluegreen-dns")
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL")
+DEFAULT_STABILITY_WINDOW = 60.0   # seconds, for services without a load balancer
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
@@ -119,7 +120,10 @@ class DeploySettings(Section):
     max_percent: Annotated[int, Field(ge=100, le=400)] = 100
     circuit_breaker: bool = True
     alarms: list[str] = []
-    bake_time: Duration = 0.0
+    # The stability window after the deployment completes; None = derived from the health check
+    # (see Config.environment); 0 opts out explicitly.
+    bake_time: Duration | None = None
+    rollback_timeout: Duration = 600.0     # the way back's own budget, independent of `timeout`
     fail_fast_after: Annotated[int, Field(ge=1, le=100)] = 3
     keep_revisions: Annotated[int, Field(ge=1, le=100)] = 5
     suspend_autoscaling: bool = False
@@ -183,7 +187,22 @@ class Config(Section):
         return ResolvedEnvironment(name=name, account_id=env.account_id, region=env.region or self.region,
                                    role_arn=env.role_arn, cluster=env.cluster or self.cluster,
                                    service=env.service or self.service, deploy=deploy,
-                                   approval=env.approval, acceptance=env.acceptance)
+                                   approval=env.approval, acceptance=env.acceptance,
+                                   stability_window=self.stability_window(deploy))
+
+    def stability_window(self, deploy: DeploySettings) -> float:
+        """Seconds a completed deployment must stay healthy before it counts as a success.
+
+        `deploy.bake_time` when set (0 opts out); otherwise twice the time the load balancer needs to find
+        a target unhealthy, 2 x (unhealthy_threshold x interval + timeout); without a load balancer,
+        DEFAULT_STABILITY_WINDOW.
+        """
+        if deploy.bake_time is not None:
+            return deploy.bake_time
+        if self.load_balancer is None:
+            return DEFAULT_STABILITY_WINDOW
+        check = self.load_balancer.health_check
+        return 2 * (check.unhealthy_threshold * check.interval + check.timeout)
 
 
 class ResolvedEnvironment(Section):
@@ -196,6 +215,7 @@ class ResolvedEnvironment(Section):
     deploy: DeploySettings
     approval: Approval | None
     acceptance: list[str]
+    stability_window: float
 
     @property
     def lock(self) -> str:

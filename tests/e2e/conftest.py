@@ -14,6 +14,8 @@ VARIANTS = {
     "unhealthy": {"www/health": None},                        # /health answers 404
     "crash": {"CMD": '["sh", "-c", "echo starting; echo giving up >&2; exit 7"]'},
     "job": {"CMD": '["sh", "-c", "echo migrating 1; echo migrating 2; echo done; exit 3"]'},
+    # serves /health (so it passes its health checks and its deployment completes), then exits 42 after 20 s
+    "crash-late": {"CMD": '["sh", "-c", "httpd -f -v -p 8080 -h /www & sleep 20; exit 42"]'},
 }
 
 

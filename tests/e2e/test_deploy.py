@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from helpers import git, run_cli
+from helpers import git, run_cli, shipline_exe
 from shipline.deployment.engine import deploy, rollback
 from shipline.deployment.infra import bootstrap, check
 from shipline.errors import EnvironmentProblem, OperationFailed
@@ -19,7 +22,8 @@ def app(aws, sample_app: Path, push_variant):
     """The sample service with fast settings, its v1 bootstrapped and running on the emulation."""
     aws.ecs.time_scale = 0.05
     config = sample_app / "shipline.yaml"
-    config.write_text(config.read_text().replace("  timeout: 10m\n", "  timeout: 2m\n  desired_count: 2\n"))
+    config.write_text(config.read_text().replace("  timeout: 10m\n", "  timeout: 2m\n  desired_count: 2\n"
+                                                 "  bake_time: 2s\n"))
     git(sample_app, "commit", "-qam", "fast settings")
     return sample_app
 
@@ -67,7 +71,8 @@ def test_rolling_then_doubling_deploys_stay_within_their_bounds(aws, boto, app, 
     result = deploy(_config(app), environment="staging", image=v2)
     assert result["decision"] == "succeeded" and _service(boto)["taskDefinition"] == result["task_definition"]
     record = json.loads(Path(result["record"]).read_text())
-    assert [p["phase"] for p in record["phases"]] == ["prepare", "shift", "verify", "revisions", "finish"]
+    assert [p["phase"] for p in record["phases"]] == ["prepare", "known good", "shift", "stability window passed",
+                                                      "verify", "known good", "revisions", "finish"]
     assert record["deployment_id"] == _service(boto)["deployments"][0]["id"] and record["commit"]
     rolling = aws.ecs.log[start:]
     assert all(e["alive"] <= math.floor(2 * 200 / 100) and e["healthy"] >= 1 for e in rolling), rolling
@@ -175,7 +180,7 @@ def test_autoscaling_is_suspended_during_the_deploy_and_restored(aws, boto, reco
 def test_an_alarm_during_the_bake_window_fails_and_rolls_back(aws, boto, app, push_variant):
     import threading
 
-    _set(app, "  desired_count: 2\n", "  desired_count: 2\n  bake_time: 5s\n  alarms: [webapp-5xx]\n")
+    _set(app, "  bake_time: 2s\n", "  bake_time: 5s\n  alarms: [webapp-5xx]\n")
     cloudwatch = boto("cloudwatch")
     cloudwatch.put_metric_alarm(AlarmName="webapp-5xx", Namespace="AWS/ApplicationELB", MetricName="5xx",
                                 Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=5,
@@ -195,7 +200,7 @@ def test_an_alarm_during_the_bake_window_fails_and_rolls_back(aws, boto, app, pu
 
     thread = threading.Thread(target=alarm_once_completed)
     thread.start()
-    with pytest.raises(OperationFailed, match="went to ALARM during the bake window"):
+    with pytest.raises(OperationFailed, match="went to ALARM during the stability window"):
         deploy(_config(app), environment="staging", image=v2)
     thread.join()
     assert _service(boto)["taskDefinition"] == before
@@ -210,3 +215,176 @@ def test_old_revisions_are_deregistered_after_success_keeping_the_last_n(aws, bo
     assert active == [result["task_definition"]]
     assert next(p for p in result["phases"] if p["phase"] == "revisions")["deregistered"] == [
         result["previous_task_definition"]]
+
+
+# --- a release fails late; the way back points at a known-good revision; other deploys ---------------------
+def _cli_deploy(app: Path, image: str, *extra: str, env: dict | None = None) -> subprocess.Popen:
+    return subprocess.Popen([str(shipline_exe()), "deploy", "--config", _config(app), "--environment", "staging",
+                             "--image", image, "--json", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, **(env or {})})
+
+
+def _healthy_on(boto, task_definition: str) -> None:
+    """The service runs only `task_definition`, steady, with every target healthy."""
+    service = _service(boto)
+    assert service["taskDefinition"] == task_definition
+    assert [d["taskDefinition"] for d in service["deployments"]] == [task_definition], service["deployments"]
+    group = service["loadBalancers"][0]["targetGroupArn"]
+    states = [t["TargetHealth"]["State"] for t in
+              boto("elbv2").describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"]]
+    assert states.count("healthy") == 2 and set(states) <= {"healthy", "draining"}, states
+
+
+def _steady(boto) -> bool:
+    deployments = _service(boto)["deployments"]
+    return len(deployments) == 1 and deployments[0]["rolloutState"] == "COMPLETED"
+
+
+def _wait_for(what: str, check, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.parametrize("window", ["bake_time: 45s", "default"])
+def test_a_release_that_crashes_20s_after_passing_its_health_checks_is_refused(aws, boto, app, push_variant,
+                                                                               window):
+    """Circuit breaker off: only shipline's stability window can catch it (default: 2 x (2 x 5s + 2s) = 24s)."""
+    setting = "  bake_time: 45s\n" if window != "default" else ""
+    _set(app, "  bake_time: 2s\n", setting + "  circuit_breaker: false\n")
+    v1, late = push_variant("v1"), push_variant("crash-late")
+    _bootstrapped(app, boto, v1)
+    before = _service(boto)["taskDefinition"]
+    result = run_cli("deploy", "--config", _config(app), "--environment", "staging", "--image", late, "--json",
+                     timeout=300)
+    assert result.returncode == 1, result.stdout + result.stderr
+    error = json.loads(result.stdout)["error"]
+    assert "stability window" in error["message"] and "exit code 42" in error["message"], error["message"]
+    record = json.loads(Path(error["record"]).read_text())
+    assert record["parameters"]["stability_window"] == (45.0 if window != "default" else 24.0)
+    assert record["decision"] == "rolled back" and record["rollback"]["to"] == before
+    _wait_for("the service steady on its previous revision", lambda: _steady(boto))
+    _healthy_on(boto, before)
+
+
+def test_kill_9_during_a_bad_release_then_a_rerun_on_a_fresh_agent_returns_to_the_last_good_revision(
+        aws, boto, app, push_variant, tmp_path):
+    """The re-run has no local state (another checkout, another home): the way back comes from AWS alone."""
+    _set(app, "  bake_time: 2s\n", "  bake_time: 40s\n  circuit_breaker: false\n")
+    v1, late = push_variant("v1"), push_variant("crash-late")
+    _bootstrapped(app, boto, v1)
+    good = _service(boto)["taskDefinition"]
+    first = _cli_deploy(app, late)
+    _wait_for("the bad release to complete (its stability window running)",
+              lambda: _service(boto)["taskDefinition"] != good and
+              _service(boto)["deployments"][0]["rolloutState"] == "COMPLETED")
+    first.kill()
+    first.wait()
+    left = json.loads(next((app / ".shipline" / "records").glob("deploy-staging-*.json")).read_text())
+    assert left["decision"] == "in progress" and left["undo_target"] == good  # written when the run started
+    bad = _service(boto)["taskDefinition"]
+    assert bad != good and len(_service(boto)["deployments"]) == 1  # ECS calls the bad release steady
+
+    agent = tmp_path / "agent-2"
+    shutil.copytree(app, agent, ignore=shutil.ignore_patterns(".shipline"))
+    home = tmp_path / "home-2"
+    home.mkdir()
+    rerun = run_cli("deploy", "--config", _config(agent), "--environment", "staging", "--image", late, "--json",
+                    env={"HOME": str(home)}, timeout=300)
+    assert rerun.returncode == 1, rerun.stdout + rerun.stderr
+    message = json.loads(rerun.stdout)["error"]["message"]
+    assert f"back on {good.rsplit('/', 1)[-1]}" in message and "exit code 42" in message, message
+    assert "already under way: judging it" in rerun.stderr
+    _wait_for("the service steady on the good revision", lambda: _steady(boto))
+    _healthy_on(boto, good)
+
+
+def test_a_deploy_beside_an_in_flight_deployment_is_refused_and_the_first_returns_to_the_good_revision(
+        aws, boto, recorder, app, push_variant):
+    _set(app, "  timeout: 2m\n", "  timeout: 20s\n  circuit_breaker: false\n  fail_fast_after: 100\n")
+    v1, v2, bad = push_variant("v1"), push_variant("v2"), push_variant("unhealthy")
+    _bootstrapped(app, boto, v1)
+    good = _service(boto)["taskDefinition"]
+    first = _cli_deploy(app, bad)
+    _wait_for("the bad deployment in flight", lambda: _service(boto)["taskDefinition"] != good)
+    recorder.clear()
+    second = run_cli("deploy", "--config", _config(app), "--environment", "staging", "--image", v2, "--json")
+    assert second.returncode == 7, second.stdout + second.stderr
+    message = json.loads(second.stdout)["error"]["message"]
+    assert "being deployed by another run (deployment ecs-svc/" in message, message
+    assert not [c for c in recorder.calls(product_only=True, mutating_only=True)
+                if c.operation in ("UpdateService", "TagResource")]
+    out, err = first.communicate(timeout=300)
+    assert first.returncode == 4, out + err   # it timed out (its deadline) and was put back
+    assert f"back on {good.rsplit('/', 1)[-1]}" in json.loads(out)["error"]["message"]
+    _wait_for("the service steady on the good revision", lambda: _steady(boto))
+    _healthy_on(boto, good)
+
+
+def test_another_actors_release_during_verify_is_a_take_over_and_is_never_undone(aws, boto, recorder, app,
+                                                                                   push_variant):
+    _set(app, "  bake_time: 2s\n", "  bake_time: 30s\n  circuit_breaker: false\n")
+    v1, v2 = push_variant("v1"), push_variant("v2")
+    _bootstrapped(app, boto, v1)
+    ecs = boto("ecs")
+    good = _service(boto)["taskDefinition"]
+    definition = ecs.describe_task_definition(taskDefinition=good)["taskDefinition"]
+    theirs = ecs.register_task_definition(family=definition["family"], networkMode=definition["networkMode"],
+                                          containerDefinitions=definition["containerDefinitions"],
+                                          requiresCompatibilities=definition["requiresCompatibilities"],
+                                          cpu=definition["cpu"], memory=definition["memory"],
+                                          executionRoleArn=definition["executionRoleArn"]
+                                          )["taskDefinition"]["taskDefinitionArn"]
+    ours = _cli_deploy(app, v2)
+    _wait_for("our release in its stability window",
+              lambda: _service(boto)["taskDefinition"] not in (good, theirs) and
+              _service(boto)["deployments"][0]["rolloutState"] == "COMPLETED")
+    recorder.clear()
+    ecs.update_service(cluster="demo", service="webapp", taskDefinition=theirs)
+    out, err = ours.communicate(timeout=300)
+    assert ours.returncode == 7, out + err
+    message = json.loads(out)["error"]["message"]
+    assert "another deploy took the service over" in message and "nothing was undone" in message, message
+    assert "ECS rolled back" not in out + err
+    product = [c.operation for c in recorder.calls(product_only=True, mutating_only=True)]
+    assert "UpdateService" not in product and "TagResource" not in product, product
+    _wait_for("their release steady", lambda: _steady(boto))
+    _healthy_on(boto, theirs)
+
+
+def test_a_timed_out_release_goes_back_within_its_own_budget_exit_4(aws, boto, app, push_variant):
+    """deploy.timeout 5s is too short for the release (real-ish ELB timing); the way back has its own budget."""
+    _set(app, "  timeout: 2m\n", "  timeout: 5s\n")
+    v1, v2 = push_variant("v1"), push_variant("v2")
+    _bootstrapped(app, boto, v1)
+    good = _service(boto)["taskDefinition"]
+    aws.ecs.time_scale = 0.3  # healthy after ~3 s, old targets drain for 9 s: longer than 5 s, a good release
+    result = run_cli("deploy", "--config", _config(app), "--environment", "staging", "--image", v2, "--json",
+                     timeout=300)
+    assert result.returncode == 4, result.stdout + result.stderr
+    error = json.loads(result.stdout)["error"]
+    assert "timed out after 5s" in error["message"] and f"back on {good.rsplit('/', 1)[-1]}" in error["message"]
+    record = json.loads(Path(error["record"]).read_text())
+    assert record["decision"] == "rolled back" and record["rollback"]["success"] is True
+    _healthy_on(boto, good)
+
+
+def test_an_internal_error_still_completes_the_record(aws, boto, app, push_variant, monkeypatch):
+    from shipline.deployment.strategies.base import Strategy
+
+    v1, v2 = push_variant("v1"), push_variant("v2")
+    _bootstrapped(app, boto, v1)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in verify")
+
+    monkeypatch.setattr(Strategy, "verify", broken)
+    with pytest.raises(RuntimeError):
+        deploy(_config(app), environment="staging", image=v2)
+    record = json.loads(next((app / ".shipline" / "records").glob("deploy-staging-*.json")).read_text())
+    assert record["decision"] == "internal error" and "a bug in verify" in record["reason"]
+    assert [p["phase"] for p in record["phases"]][:3] == ["prepare", "known good", "shift"]

@@ -11,7 +11,7 @@ from shipline.deployment.infra import bootstrap
 def test_the_pipeline_builds_tests_deploys_staging_and_pauses_before_production(aws, boto, sample_app):
     aws.ecs.time_scale = 0.05
     config = sample_app / "shipline.yaml"
-    text = config.read_text().replace("  timeout: 10m\n", "  timeout: 2m\n").replace(
+    text = config.read_text().replace("  timeout: 10m\n", "  timeout: 2m\n  bake_time: 3s\n").replace(
         '  production:\n    account_id: "123456789012"\n',
         '  production:\n    account_id: "123456789012"\n    service: webapp-prod\n')
     config.write_text(text)

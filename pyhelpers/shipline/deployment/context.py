@@ -14,7 +14,7 @@ from .record import Record
 class DeployContext:
     env: ResolvedEnvironment
     task_definition: str
-    previous_task_definition: str | None
+    known_good: str | None      # the way back: the last revision known good, never whatever ran at the start
     record: Record
     ecs: Any = field(init=False)
     elb: Any = field(init=False)
@@ -23,8 +23,10 @@ class DeployContext:
         self.ecs = aws.client("ecs", region=self.env.region, role_arn=self.env.role_arn)
         self.elb = aws.client("elbv2", region=self.env.region, role_arn=self.env.role_arn)
 
-    def describe_service(self) -> dict[str, Any]:
-        services = self.ecs.describe_services(cluster=self.env.cluster, services=[self.env.service])["services"]
+    def describe_service(self, tags: bool = False) -> dict[str, Any]:
+        """The live service (with its tags when `tags`)."""
+        services = self.ecs.describe_services(cluster=self.env.cluster, services=[self.env.service],
+                                              **({"include": ["TAGS"]} if tags else {}))["services"]
         if not services or services[0].get("status") != "ACTIVE":
             raise EnvironmentProblem(f"service {self.env.service} not found in cluster {self.env.cluster}: "
                                      "run 'shipline infra bootstrap'")

@@ -1,4 +1,6 @@
-"""The deployment record: one JSON document of who/what/when, every phase, every decision and why."""
+"""The deployment record: one JSON document of who/what/when, every phase, every decision and why.
+
+Written when a run starts (decision "in progress") and again, at the same path, however it ends."""
 from __future__ import annotations
 
 import datetime as dt
@@ -32,6 +34,7 @@ class Record:
     decision: str = "in progress"
     reason: str = ""
     deployment_id: str | None = None
+    undo_target: str | None = None     # the last revision known good when the run started
     rollback: dict[str, Any] | None = None
     finished_at: str | None = None
     _clock: float = field(default_factory=time.monotonic, repr=False)
@@ -57,7 +60,7 @@ class Record:
 
     def write(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
-        stamp = self.started_at.replace(":", "").replace("-", "").split(".")[0]
+        stamp = self.started_at.replace(":", "").replace("-", "").replace(".", "").split("+")[0]
         path = directory / f"deploy-{self.environment}-{stamp}.json"
         path.write_text(json.dumps(self.to_json(), indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
         return path

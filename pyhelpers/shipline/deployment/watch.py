@@ -1,9 +1,11 @@
 """Knowing the truth about the deployment this run created.
 
 Success: that deployment (by id, from the UpdateService response) is PRIMARY, COMPLETED, runs our task
-definition with running = desired, and every target in the service's target groups is healthy. A
-FAILED rollout, a vanished deployment id, or a PRIMARY running another revision (ECS rolled back) is
-a failure, never a success. `services-stable` is never the test.
+definition with running = desired, every target in the service's target groups is healthy, and it stays
+so through the stability window (a release fails late: tasks that exit, targets that turn unhealthy, the
+running count falling below desired, a deployment alarm). A FAILED rollout, or our deployment failed and
+replaced by ECS, is a failure, never a success; our deployment replaced by somebody else's update is a
+take-over, reported as such and never undone. `services-stable` is never the test.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _FAILED_TASK_CODES = ("TaskFailedToStart", "EssentialContainerExited")
+BELOW_DESIRED_TOLERANCE = 10.0  # seconds the running count may stay below desired in the window
 
 
 @dataclass
@@ -28,6 +31,7 @@ class Outcome:
     success: bool
     reason: str
     timed_out: bool = False
+    taken_over: bool = False     # another actor's deployment replaced ours: not ours to undo
     diagnosis: dict[str, Any] = field(default_factory=dict)
 
 
@@ -63,46 +67,93 @@ def watch(ctx: "DeployContext", deployment_id: str, task_definition: str, timeou
         interval = min(interval * 1.3, 5.0)
 
 
-def bake(ctx: "DeployContext", deployment_id: str, done: Outcome) -> Outcome:
-    """The bake window after completion: the deployment must stay PRIMARY and every deployment alarm
-    OK for deploy.bake_time, or the release fails (and is undone)."""
-    bake_time, alarms = ctx.env.deploy.bake_time, list(ctx.env.deploy.alarms)
+def stability_window(ctx: "DeployContext", deployment_id: str, done: Outcome) -> Outcome:
+    """After completion, the release must stay healthy for the environment's stability window: every
+    check `watch` makes, plus no task of this deployment failing, no target unhealthy, the running count
+    not below desired for long, and no deployment alarm in ALARM. Any of them fails the release."""
+    window, alarms = ctx.env.stability_window, list(ctx.env.deploy.alarms)
+    if window <= 0:
+        return done
     cloudwatch = aws.client("cloudwatch", region=ctx.env.region, role_arn=ctx.env.role_arn) if alarms else None
-    log.info("baking for %gs%s", bake_time, f" watching alarms {', '.join(alarms)}" if alarms else "")
-    deadline = time.monotonic() + bake_time
-    while time.monotonic() < deadline:
-        if cloudwatch is not None:
+    log.info("stability window: watching deployment %s for %gs%s", deployment_id, window,
+             f" and alarms {', '.join(alarms)}" if alarms else "")
+    seen_events: set[str] = set()
+    since = dt.datetime.now(dt.timezone.utc)
+    stopped_before = set(_stopped_task_arns(ctx, deployment_id))
+    start = time.monotonic()
+    deadline, below_since = start + window, None
+    while True:
+        service = ctx.describe_service()
+        _print_new_events(service, seen_events, since)
+        verdict = _identity(service, deployment_id)
+        mine = next((d for d in service.get("deployments", []) if d["id"] == deployment_id), {})
+        if verdict is None:
+            verdict = _new_failures(ctx, service, deployment_id, stopped_before)
+        if verdict is None:
+            unhealthy = _unhealthy_targets(ctx, service, waiting=())
+            if unhealthy:
+                verdict = Outcome(False, f"target(s) {', '.join(unhealthy)} turned unhealthy during the "
+                                         "stability window", diagnosis=_diagnosis(service, []))
+        if verdict is None and mine.get("runningCount", 0) < mine.get("desiredCount", 0):
+            below_since = below_since or time.monotonic()
+            if time.monotonic() - below_since > BELOW_DESIRED_TOLERANCE:
+                verdict = Outcome(False, f"only {mine['runningCount']} of {mine['desiredCount']} tasks running for "
+                                         f"over {BELOW_DESIRED_TOLERANCE:g}s during the stability window",
+                                  diagnosis=_diagnosis(service, []))
+        elif verdict is None:
+            below_since = None
+        if verdict is None and cloudwatch is not None:
             firing = [a["AlarmName"] for a in cloudwatch.describe_alarms(AlarmNames=alarms)["MetricAlarms"]
                       if a["StateValue"] == "ALARM"]
             if firing:
-                return Outcome(False, f"alarm {', '.join(firing)} went to ALARM during the bake window")
-        primary = ctx.describe_service()["deployments"][0]
-        if primary["id"] != deployment_id:
-            return Outcome(False, f"deployment {deployment_id} was replaced during the bake window by "
-                                  f"{primary['id']}")
-        time.sleep(min(2.0, max(0.0, deadline - time.monotonic())))
-    ctx.record.phase("baked", seconds=bake_time)
-    return Outcome(True, done.reason + f"; stayed healthy through a {bake_time:g}s bake window")
+                verdict = Outcome(False, f"alarm {', '.join(firing)} went to ALARM during the stability window")
+        if verdict is not None:
+            elapsed = time.monotonic() - start
+            verdict.reason += f" ({elapsed:.0f}s into the {window:g}s stability window)"
+            ctx.record.phase("stability window failed", seconds=round(elapsed, 1), reason=verdict.reason)
+            return verdict
+        if time.monotonic() >= deadline:
+            ctx.record.phase("stability window passed", seconds=window)
+            return Outcome(True, done.reason + f"; stayed healthy through a {window:g}s stability window")
+        time.sleep(min(random.uniform(1.0, 2.0), max(0.0, deadline - time.monotonic())))
+
+
+def _identity(service: dict[str, Any], deployment_id: str) -> Outcome | None:
+    """A failure when our deployment failed, vanished or is no longer PRIMARY; None while it is ours."""
+    deployments = service.get("deployments", [])
+    mine = next((d for d in deployments if d["id"] == deployment_id), None)
+    if mine is not None and mine["rolloutState"] == "FAILED":
+        return Outcome(False, f"deployment {deployment_id} failed: {mine.get('rolloutStateReason')}",
+                       diagnosis=_diagnosis(service, []))
+    primary = deployments[0]
+    if mine is not None and primary["id"] == deployment_id:
+        return None
+    failed_event = _failure_event(service, deployment_id)
+    if failed_event is not None:  # ECS failed ours and rolled back (circuit breaker or deployment alarm)
+        return Outcome(False, f"ECS failed deployment {deployment_id} and rolled back: {failed_event}",
+                       diagnosis=_diagnosis(service, []))
+    return Outcome(False, f"deployment {deployment_id} was replaced by deployment {primary['id']} running "
+                          f"{primary['taskDefinition'].rsplit('/', 1)[-1]}: another deploy took the service "
+                          "over", taken_over=True, diagnosis=_diagnosis(service, []))
+
+
+def _failure_event(service: dict[str, Any], deployment_id: str) -> str | None:
+    """ECS's service event saying it failed `deployment_id` ('(deployment X) deployment failed: ...')."""
+    return next((e["message"] for e in service.get("events", [])
+                 if f"(deployment {deployment_id}) deployment failed" in e["message"]), None)
 
 
 def _judge(ctx: "DeployContext", service: dict[str, Any], deployment_id: str,
            task_definition: str) -> tuple[Outcome | None, str]:
     deployments = service.get("deployments", [])
     mine = next((d for d in deployments if d["id"] == deployment_id), None)
-    if mine is None:
-        return Outcome(False, f"deployment {deployment_id} vanished: ECS replaced it"), "vanished"
+    verdict = _identity(service, deployment_id)
+    if verdict is not None or mine is None:
+        return verdict, "failed" if mine is not None else "vanished"
     state = (f"{mine['rolloutState']}, {mine['runningCount']}/{mine['desiredCount']} running, "
              f"{len(deployments)} deployment(s)")
     ctx.record.observe(deployment=deployment_id, rolloutState=mine["rolloutState"], running=mine["runningCount"],
                        desired=mine["desiredCount"], pending=mine["pendingCount"], failed=mine.get("failedTasks"))
-    if mine["rolloutState"] == "FAILED":
-        return Outcome(False, f"deployment {deployment_id} failed: {mine.get('rolloutStateReason')}",
-                       diagnosis=_diagnosis(service, [])), state
-    primary = deployments[0]
-    if primary["id"] != deployment_id:
-        return Outcome(False, f"ECS rolled back: the PRIMARY deployment is {primary['id']} running "
-                              f"{primary['taskDefinition']} ({primary.get('rolloutStateReason')})",
-                       diagnosis=_diagnosis(service, [])), state
     if mine["taskDefinition"] != task_definition:
         return Outcome(False, f"deployment {deployment_id} runs {mine['taskDefinition']}, not "
                               f"{task_definition}"), state
@@ -117,25 +168,52 @@ def _judge(ctx: "DeployContext", service: dict[str, Any], deployment_id: str,
     return None, state
 
 
-def _unhealthy_targets(ctx: "DeployContext", service: dict[str, Any]) -> list[str]:
+def _new_failures(ctx: "DeployContext", service: dict[str, Any], deployment_id: str,
+                  known: set[str]) -> Outcome | None:
+    """A failure when a task of this deployment stopped on its own since `known` was taken."""
+    new = [arn for arn in _stopped_task_arns(ctx, deployment_id) if arn not in known]
+    if not new:
+        return None
+    known.update(new)
+    tasks = ctx.ecs.describe_tasks(cluster=ctx.env.cluster, tasks=new[:100])["tasks"]
+    failures = [t for t in tasks if _is_failure(t)]
+    if not failures:
+        return None
+    return Outcome(False, f"{len(failures)} task(s) of deployment {deployment_id} failed after it completed: "
+                          f"{_summary(failures)}", diagnosis=_diagnosis(service, failures))
+
+
+def _unhealthy_targets(ctx: "DeployContext", service: dict[str, Any],
+                       waiting: tuple[str, ...] = ("initial", "unavailable")) -> list[str]:
+    """Targets of the service's target groups that are unhealthy (or still in a `waiting` state)."""
     found = []
     for lb in service.get("loadBalancers", []):
         if "targetGroupArn" not in lb:
             continue
         health = ctx.elb.describe_target_health(TargetGroupArn=lb["targetGroupArn"])["TargetHealthDescriptions"]
         found += [f"{t['Target']['Id']}:{t['Target'].get('Port')} {t['TargetHealth']['State']}" for t in health
-                  if t["TargetHealth"]["State"] not in ("healthy", "draining", "unused")]
+                  if t["TargetHealth"]["State"] in ("unhealthy",) + waiting]
     return found
+
+
+def _stopped_task_arns(ctx: "DeployContext", deployment_id: str) -> list[str]:
+    return ctx.ecs.list_tasks(cluster=ctx.env.cluster, startedBy=deployment_id,
+                              desiredStatus="STOPPED")["taskArns"]
+
+
+def _is_failure(task: dict[str, Any]) -> bool:
+    """Stopped on its own (exited, could not start) or for failing its load balancer's health checks."""
+    return task.get("stopCode") in _FAILED_TASK_CODES or "failed ELB health checks" in (task.get("stoppedReason")
+                                                                                         or "")
 
 
 def _failed_tasks(ctx: "DeployContext", deployment_id: str) -> list[dict[str, Any]]:
     """Stopped tasks of this deployment that failed (exited, could not start, failed health checks)."""
-    arns = ctx.ecs.list_tasks(cluster=ctx.env.cluster, startedBy=deployment_id, desiredStatus="STOPPED")["taskArns"]
+    arns = _stopped_task_arns(ctx, deployment_id)
     if not arns:
         return []
     tasks = ctx.ecs.describe_tasks(cluster=ctx.env.cluster, tasks=arns[:100])["tasks"]
-    return [t for t in tasks if t.get("stopCode") in _FAILED_TASK_CODES
-            or "failed ELB health checks" in (t.get("stoppedReason") or "")]
+    return [t for t in tasks if _is_failure(t)]
 
 
 def _summary(failures: list[dict[str, Any]]) -> str:

@@ -1,8 +1,8 @@
 """The Strategy interface: the phases every deployment goes through.
 
 prepare: decide the deploymentConfiguration (no AWS change) · shift: the one call that starts the
-deployment · verify: watch the deployment this run created until it is done or failed · finish: clean
-up after success · undo: return to the previous revision after a failure.
+deployment · verify: watch the deployment this run created until it is done or failed, then through the
+stability window · finish: clean up after success · undo: return to the last revision known good.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from ..context import DeployContext
 from ..revisions import deregister_old_revisions
-from ..watch import Outcome, bake, watch
+from ..watch import Outcome, stability_window, watch
 
 
 class Strategy:
@@ -30,18 +30,21 @@ class Strategy:
             configuration["alarms"] = {"alarmNames": list(deploy.alarms), "enable": True, "rollback": True}
         return configuration
 
-    def shift(self, ctx: DeployContext, configuration: dict[str, Any]) -> str:
-        """One UpdateService call: task definition and deploymentConfiguration together; return the
-        id of the deployment it created (from the response, never guessed later)."""
+    def shift(self, ctx: DeployContext, configuration: dict[str, Any], force: bool = False) -> str:
+        """One UpdateService call: task definition and deploymentConfiguration together (`force`: a new
+        deployment of the revision the service already names); return the id of the deployment it
+        created (from the response, never guessed later)."""
         response = ctx.ecs.update_service(cluster=ctx.env.cluster, service=ctx.env.service,
-                                          taskDefinition=ctx.task_definition, deploymentConfiguration=configuration)
+                                          taskDefinition=ctx.task_definition, deploymentConfiguration=configuration,
+                                          forceNewDeployment=force)
         deployment = response["service"]["deployments"][0]
         return deployment["id"]
 
-    def verify(self, ctx: DeployContext, deployment_id: str) -> Outcome:
+    def verify(self, ctx: DeployContext, deployment_id: str, window: bool = True) -> Outcome:
+        """Watch until completed; then, unless `window` is False, through the stability window."""
         outcome = watch(ctx, deployment_id, ctx.task_definition, ctx.env.deploy.timeout)
-        if outcome.success and ctx.env.deploy.bake_time > 0:
-            return bake(ctx, deployment_id, outcome)
+        if outcome.success and window:
+            return stability_window(ctx, deployment_id, outcome)
         return outcome
 
     def finish(self, ctx: DeployContext) -> None:
@@ -49,17 +52,19 @@ class Strategy:
         deregister_old_revisions(ctx)
 
     def undo(self, ctx: DeployContext) -> Outcome:
-        """Return the service to the previous revision and wait until it is healthy."""
+        """Return the service to the last revision known good and wait (deploy.rollback_timeout, a budget
+        of its own) until it is healthy."""
+        assert ctx.known_good is not None, "the engine undoes only when a revision is known good"
         service = ctx.describe_service()
         primary = service["deployments"][0]
-        if primary["taskDefinition"] == ctx.previous_task_definition:
-            deployment_id = primary["id"]  # ECS already rolled back (circuit breaker): watch that
+        if primary["taskDefinition"] == ctx.known_good and primary["rolloutState"] != "FAILED":
+            deployment_id = primary["id"]  # ECS already rolled back to it (circuit breaker): watch that
         else:
             configuration = self.prepare(ctx)
             if "alarms" in configuration:  # the alarm that failed the release must not block the way back
                 configuration["alarms"] = {**configuration["alarms"], "enable": False, "rollback": False}
             response = ctx.ecs.update_service(cluster=ctx.env.cluster, service=ctx.env.service,
-                                              taskDefinition=ctx.previous_task_definition,
-                                              deploymentConfiguration=configuration)
+                                              taskDefinition=ctx.known_good, deploymentConfiguration=configuration,
+                                              forceNewDeployment=True)
             deployment_id = response["service"]["deployments"][0]["id"]
-        return watch(ctx, deployment_id, ctx.previous_task_definition, ctx.env.deploy.timeout)
+        return watch(ctx, deployment_id, ctx.known_good, ctx.env.deploy.rollback_timeout)
