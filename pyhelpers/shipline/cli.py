@@ -12,19 +12,32 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any, Sequence
 
 from .commands import COMMANDS
-from .errors import EXIT_CODES, BadInput, ShiplineError, as_shipline_error
+from .errors import EXIT_CODES, BadInput, Problem, ShiplineError, as_shipline_error
+from .limits import load_json
 from .params import Command, Param
 
 log = logging.getLogger("shipline")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The `shipline` command; a reader that closes its pipe early (`| head`) ends it quietly."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # stdout's reader is gone: say nothing more (the interpreter's final flush must not fail either)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # as a shell reports a command ended by SIGPIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:
@@ -45,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(command: Command, args: argparse.Namespace) -> dict[str, Any]:
     """Run one command; always return the JSON document (result or error)."""
     try:
+        _check_result_file(args.result_file)
         params = command.validate(_gather(command, args), args.params_file or "command line")
         result = command.function()(**params)
         return _document(command, 0, result=result)
@@ -75,8 +89,11 @@ def _document(command: Command, exit_code: int, *, result: Any = None, error: di
 def _emit(command: Command, args: argparse.Namespace, document: dict[str, Any]) -> None:
     lines = document.pop("_lines", None)
     text = json.dumps(document, indent=2, sort_keys=True, default=str)
-    if args.result_file:
-        Path(args.result_file).write_text(text + "\n", encoding="utf-8")
+    if args.result_file and not _result_file_problem(args.result_file):
+        try:
+            Path(args.result_file).write_text(text + "\n", encoding="utf-8")
+        except OSError as error:
+            log.error("--result-file %s: cannot write: %s", args.result_file, error.strerror or error)
     if args.json:
         print(text)
     elif document["ok"]:
@@ -108,13 +125,34 @@ def _gather(command: Command, args: argparse.Namespace) -> dict[str, Any]:
     return values
 
 
+def _check_result_file(path: str | None) -> None:
+    """Refuse a --result-file that cannot be written, before the command runs (so nothing changes)."""
+    problem = _result_file_problem(path) if path else None
+    if problem:
+        raise BadInput(f"--result-file {path}: {problem}", [Problem("result_file", problem)])
+
+
+def _result_file_problem(path: str) -> str | None:
+    target = Path(path)
+    if target.is_dir():
+        return "is a directory; name the file to write"
+    if not target.parent.is_dir():
+        return f"directory {target.parent} does not exist; create it first"
+    return None
+
+
 def _read_params_file(path: str) -> dict[str, Any]:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise BadInput(f"params file {path} not found") from None
-    except json.JSONDecodeError as exc:
-        raise BadInput(f"params file {path}: not valid JSON at line {exc.lineno}: {exc.msg}") from None
+    except IsADirectoryError:
+        raise BadInput(f"params file {path} is a directory; name a JSON file") from None
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"params file {path}: not UTF-8 text (byte {exc.start}); write it as UTF-8 JSON") from None
+    except OSError as exc:
+        raise BadInput(f"params file {path}: cannot read: {exc.strerror or exc}") from None
+    data = load_json(text, f"params file {path}")
     if not isinstance(data, dict):
         raise BadInput(f"params file {path}: expected a JSON object of parameters")
     return data

@@ -5,6 +5,7 @@ step docs all come from it. It is imported on every start, so it names targets a
 """
 from __future__ import annotations
 
+from . import references
 from .params import Command, Param
 
 CONFIG = Param("config", "str", "path of shipline.yaml", default="shipline.yaml")
@@ -111,7 +112,8 @@ COMMANDS: tuple[Command, ...] = (
         mutates=True,
         params=(CONFIG, Param("digest", "str", "the image digest (sha256:...)", required=True),
                 Param("to_environment", "str", "the environment whose registry receives the image"),
-                Param("to_repository", "str", "the target repository (default: image.repository)"),
+                Param("to_repository", "str", "the target repository (default: image.repository)",
+                      check=references.repository_name),
                 Param("tags", "list", "tags for the copy (default: the source's revision tags)", default=[]),
                 ENVIRONMENT),
     ),
@@ -156,7 +158,8 @@ COMMANDS: tuple[Command, ...] = (
         render="shipline.deployment.engine:render",
         mutates=True,
         params=(CONFIG, TD_ENVIRONMENT, Param("image", "str", "the image by digest (from publish)"),
-                Param("task_definition", "str", "a registered task definition ARN instead of --image"),
+                Param("task_definition", "str", "a registered task definition ARN instead of --image",
+                      check=references.task_definition),
                 Param("strategy", "str", "override the environment's strategy", choices=("rolling", "doubling")),
                 Param("record_dir", "str", "where to write the deployment record (default: .shipline/records)")),
     ),
@@ -167,7 +170,8 @@ COMMANDS: tuple[Command, ...] = (
         target="shipline.deployment.engine:rollback",
         render="shipline.deployment.engine:render",
         mutates=True,
-        params=(CONFIG, TD_ENVIRONMENT, Param("to", "str", "a revision number, family:revision or ARN")),
+        params=(CONFIG, TD_ENVIRONMENT, Param("to", "str", "a revision number, family:revision or ARN",
+                                                   check=references.rollback_target)),
     ),
     Command(
         name="status",
@@ -186,7 +190,8 @@ COMMANDS: tuple[Command, ...] = (
         params=(CONFIG, TD_ENVIRONMENT,
                 Param("command", "list", "the command, one --command per word (--command=-c for a word "
                       "starting with -)", default=[]),
-                Param("task_definition", "str", "the revision to run (default: the service's current one)"),
+                Param("task_definition", "str", "the revision to run (default: the service's current one)",
+                      check=references.task_definition),
                 Param("container", "str", "the container to run it in (default: the first essential one)"),
                 Param("timeout", "float", "seconds to wait for the task to stop", default=600.0, minimum=1)),
     ),

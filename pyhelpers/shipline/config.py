@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -14,6 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from .errors import BadInput, Problem
 from .image.dockerfile_rules import RULES as DOCKERFILE_RULES
+from .references import REPOSITORY_NAME_PATTERN, outside, passthrough, repository_root
 from .taskdef.validate import SILENCEABLE as TASK_DEFINITION_RULES
 from .yamlsource import YamlDocument, load_yaml
 
@@ -31,6 +33,8 @@ def parse_duration(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError(f"invalid duration {value!r}: write a number and a unit, e.g. 90s, 15m or 1h")
     if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise ValueError(f"invalid duration {value!r}: give a finite number of seconds or e.g. 90s, 15m")
         return float(value)
     match = _DURATION.match(str(value).strip())
     if not match:
@@ -45,8 +49,9 @@ Region = Annotated[str, Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
 RoleArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")]
 # ECR's own repositoryName pattern (CreateRepository API reference).
-RepositoryName = Annotated[str, Field(min_length=2, max_length=256,
-                                      pattern=r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")]
+RepositoryName = Annotated[str, Field(min_length=2, max_length=256, pattern=REPOSITORY_NAME_PATTERN)]
+# task_definition.env_passthrough: a variable name, or a prefix ending in '*'
+PassthroughName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*\*?$")]
 Port = Annotated[int, Field(ge=1, le=65535)]
 
 
@@ -88,6 +93,7 @@ class TaskDefinitionSettings(Section):
     secrets: dict[str, str] = {}           # with from_service: secrets to set (name -> valueFrom)
     allow_plain_env: list[str] = []        # environment names that look secret but are not
     silence_rules: list[str] = []          # task-definition rules to turn off (taskdef/validate.py RULES)
+    env_passthrough: list[PassthroughName] = []  # process environment variables templates see as env.NAME
 
 
 class HealthCheck(Section):
@@ -364,18 +370,31 @@ def _semantic_problems(doc: YamlDocument, config: Config, base: Path) -> list[Pr
     if bool(td.template) == td.from_service:
         add(("task_definition",), "set exactly one of 'template' (a file in this repository) or "
                                   "'from_service: true' (clone the live revision)")
-    if td.template and not (base / td.template).is_file():
-        add(("task_definition", "template"), f"file {td.template!r} not found next to the config")
+    root = repository_root(base)
     context = base / config.image.context
-    if not context.is_dir():
+    escapes = {loc: outside(root, path, name) for loc, path, name in (
+        (("task_definition", "template"), base / (td.template or "."), td.template),
+        (("image", "context"), context, config.image.context),
+        (("image", "dockerfile"), context / config.image.dockerfile, config.image.dockerfile))}
+    for loc, problem in escapes.items():
+        if problem:
+            add(loc, problem)
+    if td.template and not escapes[("task_definition", "template")] and not (base / td.template).is_file():
+        add(("task_definition", "template"), f"file {td.template!r} not found next to the config")
+    if not escapes[("image", "context")] and not context.is_dir():
         add(("image", "context"), f"directory {config.image.context!r} not found")
-    elif not (context / config.image.dockerfile).is_file():
+    elif not escapes[("image", "context")] and not escapes[("image", "dockerfile")] and \
+            not (context / config.image.dockerfile).is_file():
         add(("image", "dockerfile"), f"file {config.image.dockerfile!r} not found in the build context")
     for section, known in (("image", tuple(DOCKERFILE_RULES)), ("task_definition", TASK_DEFINITION_RULES)):
         for index, rule in enumerate(getattr(config, section).silence_rules):
             if rule not in known:
                 add((section, "silence_rules", index), f"{rule!r} is not a rule that can be silenced; "
                                                        f"rules: {', '.join(known)}")
+    for index, entry in enumerate(td.env_passthrough):
+        problem = passthrough(entry)
+        if problem:
+            add(("task_definition", "env_passthrough", index), problem)
     for name, env in config.environments.items():
         strategy = env.deploy.get("strategy", config.deploy.strategy)
         if strategy in TRAFFIC_STRATEGIES and config.load_balancer is None:

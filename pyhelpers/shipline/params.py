@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from .errors import BadInput, Problem
+from .references import Check
 
 # Parameter types a command may declare, and their JSON spelling in the docs.
 TYPES = {"str": "String", "int": "Integer", "float": "Number", "bool": "Boolean",
@@ -30,6 +32,7 @@ class Param:
     minimum: float | None = None
     maximum: float | None = None
     positional: bool = False
+    check: Check | None = None     # a references.py check the value must pass (None: any value of the type)
 
     def __post_init__(self) -> None:
         if self.type not in TYPES:
@@ -119,12 +122,17 @@ def _check_value(param: Param, value: Any) -> tuple[Any, str | None]:
     }[kind](value)
     if not ok:
         return value, f"expected {TYPES[kind].lower()}, got {type(value).__name__} {value!r}"
+    if kind == "float" and not math.isfinite(value):
+        return value, f"must be a finite number; got {value}"
     if param.choices and value not in param.choices:
         return value, f"must be one of {', '.join(param.choices)}; got {value!r}"
     if param.minimum is not None and value < param.minimum:
         return value, f"must be at least {param.minimum:g}; got {value}"
     if param.maximum is not None and value > param.maximum:
         return value, f"must be at most {param.maximum:g}; got {value}"
+    problem = param.check(value) if param.check else None
+    if problem:
+        return value, f"{param.flag}: {problem}"
     return (float(value) if kind == "float" else value), None
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from .errors import BadInput, Problem
+from .limits import MAX_DEPTH, MAX_NODES, too_deep
 
 
 @dataclass
@@ -49,10 +50,68 @@ def load_yaml(path: Path) -> YamlDocument:
     return parse_yaml(text, source)
 
 
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses nesting deeper than MAX_DEPTH while composing (no RecursionError)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise _TooDeep()
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _expanded_size(root: yaml.Node | None) -> int:
+    """How many nodes the document has once every alias is expanded (at most MAX_NODES + 1); a node that
+    contains itself through an alias counts as too many."""
+    sizes: dict[int, int] = {}
+    started: set[int] = set()
+    stack = [root] if root is not None else []
+    while stack:  # post-order without recursion; aliases make a DAG, so each node is sized once
+        node = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = _children(node)
+        pending = [child for child in children if id(child) not in sizes]
+        if pending:
+            if id(node) in started:  # back to a node whose children are not sized yet: a cycle
+                return MAX_NODES + 1
+            started.add(id(node))
+            stack.append(node)
+            stack.extend(pending)
+            continue
+        sizes[id(node)] = min(1 + sum(sizes[id(child)] for child in children), MAX_NODES + 1)
+    return sizes[id(root)] if root is not None else 0
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
 def parse_yaml(text: str, source: str) -> YamlDocument:
-    loader = yaml.SafeLoader(text)
+    loader = _BoundedLoader(text)
     try:
-        root = loader.get_single_node()
+        try:
+            root = loader.get_single_node()
+        except (_TooDeep, RecursionError):
+            raise too_deep(source) from None
+        if _expanded_size(root) > MAX_NODES:
+            raise BadInput(f"{source}: more than {MAX_NODES} values once its aliases (*name) are expanded; "
+                           "use fewer aliases")
         problems = _duplicate_keys(root, source)
         if problems:
             raise BadInput(f"{source}: duplicate keys", problems)

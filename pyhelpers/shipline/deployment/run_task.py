@@ -6,7 +6,7 @@ import logging
 import time
 from typing import Any
 
-from .. import aws
+from .. import aws, references
 from ..config import ResolvedEnvironment, load_config
 from ..errors import BadInput, OperationFailed, TimedOut
 
@@ -17,6 +17,7 @@ def run_task(config: str = "shipline.yaml", *, environment: str, command: list[s
              task_definition: str | None = None, container: str | None = None,
              timeout: float = 600.0) -> dict[str, Any]:
     """Run the service's current revision (or `task_definition`) once; exit 1 when it exits non-zero."""
+    references.require(references.task_definition, task_definition, "task_definition")
     loaded = load_config(config)
     env = loaded.config.environment(environment)
     ecs = aws.client("ecs", region=env.region, role_arn=env.role_arn)

@@ -12,6 +12,7 @@ from typing import Any
 
 import requests
 
+from .. import references
 from ..config import load_config
 from ..errors import BadInput, OperationFailed, Problem
 from .ecr import Ecr, RegistryLogin, RepositorySettings
@@ -34,6 +35,9 @@ def promote(config: str = "shipline.yaml", *, digest: str, to_environment: str |
         problems.append(Problem("digest", "pass the image digest (sha256:<64 hex>) that publish printed"))
     if not to_environment and not to_repository:
         problems.append(Problem("to_environment", "name the target: --to-environment ENV or --to-repository NAME"))
+    bad_repository = references.repository_name(to_repository) if to_repository is not None else None
+    if bad_repository:
+        problems.append(Problem("to_repository", bad_repository))
     problems += [Problem("tags", f"tag {tag!r} is not tied to a revision (a git SHA or a version)")
                  for tag in tags or [] if tag.lower() in FORBIDDEN_TAGS or not _REVISION_TAG.match(tag)]
     if problems:

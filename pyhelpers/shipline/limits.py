@@ -1,0 +1,42 @@
+"""Bounds on what a document may hold, so a hostile file is bad input, never a hang or a RecursionError."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .errors import BadInput, Problem
+
+MAX_DEPTH = 64        # nesting of lists and mappings
+MAX_NODES = 10_000    # values in a document once YAML aliases are expanded
+
+
+def too_deep(source: str) -> BadInput:
+    return BadInput(f"{source}: nested more than {MAX_DEPTH} levels deep; flatten it")
+
+
+def check_depth(data: Any, source: str) -> None:
+    """Raise BadInput when `data` nests lists or objects deeper than MAX_DEPTH (iteratively: no recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > MAX_DEPTH:
+                raise too_deep(source)
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+
+
+def load_json(text: str, source: str) -> Any:
+    """json.loads with NaN and Infinity refused and nesting bounded; errors are BadInput naming `source`."""
+    def constant(name: str) -> Any:
+        raise BadInput(f"{source}: {name} is not a number JSON allows; give a finite number")
+
+    try:
+        data = json.loads(text, parse_constant=constant)
+    except RecursionError:
+        raise too_deep(source) from None
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"{source}: not valid JSON at line {exc.lineno}: {exc.msg}",
+                       [Problem("", exc.msg, exc.lineno, source)]) from None
+    check_depth(data, source)
+    return data
