@@ -13,8 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
 from ..config import LoadedConfig, ResolvedEnvironment, load_config
 from ..errors import BadInput, Problem
+from ..limits import load_json
+from ..yamlsource import parse_yaml
+from ..references import outside, passed_through, repository_root
 from .shape import register_input, shape_problems
 from .validate import Finding, require_valid
 
@@ -31,10 +37,17 @@ def render(config: str = "shipline.yaml", *, environment: str, image: str,
            output: str | None = None) -> dict[str, Any]:
     """`shipline render`: render and validate; write the document to `output` (default .shipline/)."""
     loaded = load_config(config)
-    rendered = render_document(loaded, environment, image)
     path = Path(output) if output else loaded.path.parent / ".shipline" / f"taskdef-{environment}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(rendered.document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    if path.is_dir():
+        raise BadInput(f"--output {output}: is a directory; name the file to write, e.g. {path / 'taskdef.json'}",
+                       [Problem("output", "is a directory")])
+    rendered = render_document(loaded, environment, image)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(rendered.document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    except OSError as error:
+        raise BadInput(f"--output {path}: cannot write: {error.strerror or error}",
+                       [Problem("output", str(error))]) from None
     return {"file": str(path), "family": rendered.document.get("family"), "source": rendered.source,
             "container": rendered.container, "image": image, "document": rendered.document,
             "warnings": [w.to_json() for w in rendered.warnings]}
@@ -47,7 +60,7 @@ def render_document(loaded: LoadedConfig, environment: str, image: str) -> Rende
     settings = cfg.task_definition
     if settings.template:
         template = loaded.path.parent / settings.template
-        document = _from_template(template, _variables(loaded, env, image), env)
+        document = _from_template(template, _variables(loaded, env, image), env, loaded.path.parent)
         source = str(template)
     else:
         document, source = _from_service(env, image)
@@ -74,49 +87,69 @@ def _variables(loaded: LoadedConfig, env: ResolvedEnvironment, image: str) -> di
     cfg = loaded.config
     return {"service": env.service, "cluster": env.cluster, "region": env.region, "account_id": env.account_id,
             "environment": env.name, "image": image, "digest": image.rsplit("@", 1)[-1] if "@" in image else None,
-            "repository": cfg.image.repository, "vars": cfg.task_definition.variables, "env": dict(os.environ),
+            "repository": cfg.image.repository, "vars": cfg.task_definition.variables,
+            "env": passed_through(cfg.task_definition.env_passthrough, dict(os.environ)),
             "load_balancer": cfg.load_balancer.model_dump() if cfg.load_balancer else None}
 
 
-def _from_template(template: Path, variables: dict[str, Any], env: ResolvedEnvironment) -> dict[str, Any]:
-    import jinja2
-
+def _from_template(template: Path, variables: dict[str, Any], env: ResolvedEnvironment,
+                   root: Path) -> dict[str, Any]:
     if not template.is_file():
         raise BadInput(f"task definition template {template} not found; set task_definition.template")
-    jinja = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                               loader=jinja2.FileSystemLoader(str(template.parent)))
+    jinja = SandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                                 loader=_RepositoryLoader(template.parent, repository_root(root)))
     lookups = _Lookups(env)
     jinja.globals.update(ssm=lookups.ssm, ssm_arn=lookups.ssm_arn, secret_arn=lookups.secret_arn)
     try:
         text = jinja.get_template(template.name).render(**variables)
+    except jinja2.exceptions.SecurityError as error:
+        raise BadInput(f"{template}: the template does what templates may not ({error}); templates only "
+                       "format values", [Problem("", str(error), _line(error, template), str(template))]) from None
+    except jinja2.TemplateNotFound as error:
+        raise BadInput(f"{template}: included template {error.name!r} not found in the repository",
+                       [Problem("", f"{error.message}: templates may include only files in the repository",
+                                _line(error, template), str(template))]) from None
     except jinja2.TemplateSyntaxError as error:
         raise BadInput(f"{template}: template syntax error",
                        [Problem("", error.message or str(error), error.lineno, str(template))]) from None
     except jinja2.UndefinedError as error:
-        line = next((frame.lineno for frame in reversed(traceback.extract_tb(error.__traceback__))
-                     if frame.filename == str(template)), None)
         raise BadInput(f"{template}: undefined variable", [Problem("", f"{error.message}; define it in "
-                       "task_definition.variables (used as vars.NAME) or fix the name", line, str(template))]) from None
+                       "task_definition.variables (used as vars.NAME, or env.NAME for a variable listed in "
+                       "task_definition.env_passthrough) or fix the name", _line(error, template),
+                       str(template))]) from None
+    except jinja2.TemplateError as error:
+        raise BadInput(f"{template}: cannot render: {error}",
+                       [Problem("", str(error), _line(error, template), str(template))]) from None
     return _parse(text, template)
+
+
+def _line(error: BaseException, template: Path) -> int | None:
+    """The template line the error was raised on (from the frames Jinja2 maps back to the template)."""
+    return next((frame.lineno for frame in reversed(traceback.extract_tb(error.__traceback__))
+                 if frame.filename == str(template)), None)
+
+
+class _RepositoryLoader(jinja2.FileSystemLoader):
+    """Jinja2's file loader for the template's directory that refuses any file outside the repository
+    (an absolute path or '..' are refused by Jinja2 itself; a symlink that leads out, here)."""
+
+    def __init__(self, directory: Path, root: Path) -> None:
+        super().__init__(str(directory))
+        self.root = root
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
+        source, filename, uptodate = super().get_source(environment, template)
+        if outside(self.root, Path(filename)):
+            raise jinja2.TemplateNotFound(f"{template} (outside the repository {self.root})")
+        return source, filename, uptodate
 
 
 def _parse(text: str, template: Path) -> dict[str, Any]:
     name = template.name.removesuffix(".j2").removesuffix(".jinja")
-    try:
-        if name.endswith((".yaml", ".yml")):
-            import yaml
-
-            document = yaml.safe_load(text)
-        else:
-            document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise BadInput(f"{template}: the rendered template is not valid JSON",
-                       [Problem("", error.msg, error.lineno, str(template))]) from None
-    except Exception as error:  # yaml.YAMLError
-        mark = getattr(error, "problem_mark", None)
-        raise BadInput(f"{template}: the rendered template is not valid YAML",
-                       [Problem("", str(getattr(error, "problem", error)), mark.line + 1 if mark else None,
-                                str(template))]) from None
+    if name.endswith((".yaml", ".yml")):
+        document = parse_yaml(text, str(template)).data
+    else:
+        document = load_json(text, str(template))
     if not isinstance(document, dict):
         raise BadInput(f"{template}: the rendered template must be an object of task definition fields")
     return document
