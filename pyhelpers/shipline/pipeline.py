@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from .children import git_environment
 from .config import LoadedConfig, load_config
 from .errors import OperationFailed, Paused
 from .revision import SEMVER_TAG
@@ -70,7 +71,7 @@ def run(config: str = "shipline.yaml", branch: str | None = None, tag: str | Non
     loaded = load_config(config)
     base = loaded.path.parent
     current = subprocess.run(["git", "-C", str(base), "rev-parse", "--abbrev-ref", "HEAD"],
-                             capture_output=True, text=True).stdout.strip()
+                             capture_output=True, text=True, env=git_environment()).stdout.strip()
     steps = _plan(loaded, branch or current, tag, change_id)
     if dry_run:
         return {"plan": steps, "stages": [], "image": None, "dry_run": True}

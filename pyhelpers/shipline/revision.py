@@ -7,6 +7,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from .children import git_environment
 from .errors import BadInput, EnvironmentProblem
 
 # shipline's own outputs (rendered task definitions, deployment records) never make a tree dirty
@@ -45,7 +46,8 @@ class Revision:
 
 def _git(repo: Path, *args: str) -> str:
     try:
-        done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=30)
+        done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=30,
+                              env=git_environment())
     except FileNotFoundError:
         raise EnvironmentProblem("git is not installed: install git on this agent") from None
     if done.returncode != 0:
@@ -66,7 +68,7 @@ def current(repo: str | Path = ".") -> Revision:
     tags = _git(path, "tag", "--points-at", "HEAD").splitlines()
     versions = sorted((m.group(1) for m in map(SEMVER_TAG.match, tags) if m), reverse=True)
     remote = subprocess.run(["git", "-C", str(path), "config", "--get", "remote.origin.url"],
-                            capture_output=True, text=True).stdout.strip() or None
+                            capture_output=True, text=True, env=git_environment()).stdout.strip() or None
     return Revision(sha=sha, short_sha=sha[:12], version=versions[0] if versions else None,
                     dirty=bool(status), dirty_digest=dirty_digest, source_url=remote,
                     commit_time=int(_git(path, "show", "-s", "--format=%ct", "HEAD")))
@@ -75,5 +77,5 @@ def current(repo: str | Path = ".") -> Revision:
 def ancestors(repo: str | Path = ".", limit: int = 30) -> list[str]:
     """The SHAs of HEAD's ancestors, newest first (HEAD excluded)."""
     out = subprocess.run(["git", "-C", str(repo), "rev-list", f"--max-count={limit}", "HEAD~1"],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, env=git_environment())
     return out.stdout.split() if out.returncode == 0 else []
