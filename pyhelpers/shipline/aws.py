@@ -67,8 +67,31 @@ def client(service: str, *, region: str | None = None, role_arn: str | None = No
     config = Config(retries={"mode": "adaptive", "max_attempts": max_attempts}, connect_timeout=5, read_timeout=60,
                     user_agent_extra=f"shipline/{version()}")
     made = session(region, role_arn).client(service, region_name=region_or_default(region), config=config)
+    made.meta.events.register("before-parse", _refuse_foreign_answers(made.meta.endpoint_url))
     with _lock:
         return _clients.setdefault(key, made)
+
+
+def _refuse_foreign_answers(endpoint: str) -> Any:
+    """A before-parse hook: an answer no AWS service gives (an HTML page, JSON from an XML service, text
+    from a JSON service) is an environment problem naming the endpoint, never a parser crash or a retry."""
+    def check(operation_model: Any, response_dict: dict[str, Any], **_: Any) -> None:
+        body = response_dict.get("body")
+        if not isinstance(body, bytes) or operation_model.has_streaming_output:
+            return
+        start = body.lstrip()[:15].lower()
+        protocol = operation_model.metadata.get("protocol")
+        foreign = start.startswith((b"<!doctype html", b"<html")) or \
+            (protocol in ("query", "ec2", "rest-xml") and start.startswith((b"{", b"["))) or \
+            (protocol == "json" and start != b"" and not start.startswith(b"{"))
+        if foreign:
+            kind = response_dict.get("headers", {}).get("content-type") or "no content type"
+            text = " ".join(body[:120].decode("utf-8", "replace").split())
+            raise EnvironmentProblem(
+                f"{endpoint} does not answer like AWS ({operation_model.name}: HTTP "
+                f"{response_dict.get('status_code')}, {kind}: {text!r}): check AWS_ENDPOINT_URL, any proxy "
+                "(HTTPS_PROXY) and the network")
+    return check
 
 
 def reset_clients() -> None:
@@ -81,6 +104,7 @@ def reset_clients() -> None:
 def translate_error(exc: Exception) -> ShiplineError | None:
     """Turn botocore's exceptions into errors with an exit code and a fix."""
     from botocore import exceptions as bx
+    from botocore.parsers import ResponseParserError
 
     if isinstance(exc, (bx.NoCredentialsError, bx.PartialCredentialsError)):
         return EnvironmentProblem("no AWS credentials found: use an instance profile, AWS_PROFILE, or "
@@ -89,6 +113,10 @@ def translate_error(exc: Exception) -> ShiplineError | None:
         return EnvironmentProblem("no AWS region: set AWS_REGION, or 'region' in shipline.yaml")
     if isinstance(exc, (bx.EndpointConnectionError, bx.ConnectTimeoutError)):
         return EnvironmentProblem(f"AWS endpoint unreachable: {exc}; check AWS_ENDPOINT_URL and the network")
+    if isinstance(exc, ResponseParserError):
+        endpoint = os.environ.get("AWS_ENDPOINT_URL") or "the AWS endpoint"
+        return EnvironmentProblem(f"{endpoint} does not answer like AWS ({exc}): check AWS_ENDPOINT_URL, any "
+                                  "proxy (HTTPS_PROXY) and the network")
     if isinstance(exc, bx.ParamValidationError):
         return BadInput(f"invalid AWS request parameters: {exc}")
     if isinstance(exc, bx.ClientError):
