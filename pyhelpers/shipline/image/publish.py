@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,7 @@ def plan(config: str, environment: str | None, allow_dirty: bool, tags: list[str
     dockerfile = context / settings.dockerfile
     if not dockerfile.is_file():
         raise BadInput(f"Dockerfile {dockerfile} not found; set image.dockerfile in {loaded.path}")
+    _require_dockerfile_text(dockerfile)
     revision = revisions.current(base)
     if revision.dirty and not allow_dirty:
         raise BadInput(f"the work tree at {base} has uncommitted changes: commit them, or pass --allow-dirty "
@@ -75,6 +77,22 @@ def plan(config: str, environment: str | None, allow_dirty: bool, tags: list[str
     region = (env.region if env else None) or loaded.config.region
     return BuildPlan(loaded, settings, context, settings.dockerfile, revision,
                      list(dict.fromkeys(revision.tags + tags)), findings, region, env.role_arn if env else None)
+
+
+def _require_dockerfile_text(dockerfile: Path) -> None:
+    """A Dockerfile is UTF-8 text with a FROM instruction; anything else is bad input naming the file."""
+    data = dockerfile.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        text, why = "", f"not UTF-8 text (byte {error.start})"
+    else:
+        why = "holds NUL bytes: it is not a text file" if "\0" in text else ""
+    if not why and not re.search(r"^\s*FROM\s", text, re.I | re.M):
+        why = "has no FROM instruction"
+    if why:
+        raise BadInput(f"Dockerfile {dockerfile}: {why}; set image.dockerfile to the Dockerfile",
+                       [Problem("image.dockerfile", why, source=str(dockerfile))])
 
 
 def build(config: str = "shipline.yaml", environment: str | None = None, allow_dirty: bool = False,

@@ -46,11 +46,19 @@ def lint(file: str, jenkins_url: str | None = None) -> dict[str, Any]:
     path = Path(file)
     if not path.is_file():
         raise BadInput(f"{file}: no such file (the Jenkinsfile to lint)")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadInput(f"{file}: not a text file (byte {error.start} is not UTF-8); name the Jenkinsfile",
+                       [Problem("file", "not UTF-8 text", source=file)]) from None
+    if "\0" in text:
+        raise BadInput(f"{file}: not a text file (it holds NUL bytes); name the Jenkinsfile",
+                       [Problem("file", "holds NUL bytes", source=file)])
     server, url = _connect(jenkins_url)
     with _translated(url, not_found=EnvironmentProblem(
             f"{url} has no declarative linter: install the Pipeline: Declarative plugin "
             "(pipeline-model-definition)")):
-        errors = server.check_jenkinsfile_syntax(path.read_text(encoding="utf-8"))
+        errors = server.check_jenkinsfile_syntax(text)
     problems = [_problem(file, message) for message in _messages(errors)]
     if problems:
         raise BadInput(f"{file}: the declarative linter of {url} found {len(problems)} error(s)", problems)
