@@ -119,3 +119,40 @@ def test_the_readme_lists_every_rule_with_its_severity() -> None:
     readme = (ROOT / "README.md").read_text()
     for rule, severity in RULES.items():
         assert re.search(rf"^\| `{rule}` \| {severity} \|", readme, re.M), rule
+
+
+def _app(document: dict[str, Any]) -> dict[str, Any]:
+    return document["containerDefinitions"][0]
+
+
+# each rule, and a change to App Mesh's (valid) task definition that breaks it
+BREAKS = {
+    "request-shape": lambda d: d.update(networkMode="overlay"),
+    "fargate-network-mode": lambda d: d.update(networkMode="bridge"),
+    "fargate-task-size": lambda d: d.update(memory="1536"),
+    "fargate-execution-role": lambda d: d.pop("executionRoleArn"),
+    "container-memory": lambda d: _app(d).update(memory=4096),
+    "container-cpu": lambda d: _app(d).update(cpu=4096),
+    "container-name-unique": lambda d: d["containerDefinitions"][2].update(name="envoy"),
+    "essential-container": lambda d: [c.update(essential=False) for c in d["containerDefinitions"]],
+    "depends-on-unknown-container": lambda d: _app(d).update(dependsOn=[{"containerName": "db",
+                                                                         "condition": "START"}]),
+    "mount-undeclared-volume": lambda d: _app(d).update(mountPoints=[{"sourceVolume": "data",
+                                                                      "containerPath": "/data"}]),
+    "awsvpc-host-port": lambda d: _app(d).update(portMappings=[{"containerPort": 9080, "hostPort": 80}]),
+    "secret-reference": lambda d: _app(d).update(secrets=[{"name": "DB", "valueFrom": "not a ref!"}]),
+    "load-balancer-target": lambda d: _app(d).update(portMappings=[{"containerPort": 8080}]),
+    "image-unpinned": lambda d: _app(d).update(image="colorteller:latest"),
+    "log-configuration-missing": lambda d: _app(d).pop("logConfiguration"),
+    "secret-in-environment": lambda d: _app(d).update(environment=[{"name": "DB_PASSWORD", "value": "x"}]),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_each_rule_fires_with_its_severity(rule: str) -> None:
+    document = copy.deepcopy(ENVOY["taskDefinition"])
+    assert findings(document, "new", load_balancer=("app", 9080)) == []
+    BREAKS[rule](document)
+    found = findings(document, "new", load_balancer=("app", 9080))
+    assert {f.rule for f in found} == {rule}, found
+    assert {f.severity for f in found} == {RULES[rule]}
