@@ -388,3 +388,24 @@ def test_an_internal_error_still_completes_the_record(aws, boto, app, push_varia
     record = json.loads(next((app / ".shipline" / "records").glob("deploy-staging-*.json")).read_text())
     assert record["decision"] == "internal error" and "a bug in verify" in record["reason"]
     assert [p["phase"] for p in record["phases"]][:3] == ["prepare", "known good", "shift"]
+
+
+def test_two_deploys_started_together_never_end_on_a_bad_revision(aws, boto, app, push_variant):
+    """A bad and a good release at the same moment: one may be refused or taken over (exit 7), but the way
+    back always points at a known-good revision and the service ends healthy on one."""
+    _set(app, "  bake_time: 2s\n", "  bake_time: 10s\n  circuit_breaker: false\n")
+    v1, v2, bad = push_variant("v1"), push_variant("v2"), push_variant("unhealthy")
+    _bootstrapped(app, boto, v1)
+    good = _service(boto)["taskDefinition"]
+    runs = [_cli_deploy(app, image) for image in (bad, v2)]
+    outcomes = [(run.returncode, out, err) for run in runs for out, err in [run.communicate(timeout=300)]]
+    codes = [code for code, _, _ in outcomes]
+    assert set(codes) <= {0, 1, 7} and 7 in codes or codes == [1, 0], outcomes
+    for code, out, err in outcomes:
+        if code == 1:
+            assert f"back on {good.rsplit('/', 1)[-1]}" in json.loads(out)["error"]["message"], out
+    _wait_for("the service steady", lambda: _steady(boto), timeout=120)
+    final = _service(boto)["taskDefinition"]
+    assert boto("ecs").describe_task_definition(taskDefinition=final)["taskDefinition"]["containerDefinitions"][0][
+        "image"] in (v1, v2)
+    _healthy_on(boto, final)
