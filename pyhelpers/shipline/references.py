@@ -28,7 +28,7 @@ Check = Callable[[Any], "str | None"]
 
 def task_definition(value: str) -> str | None:
     """A task definition as ECS names it: family, family:revision or its full ARN."""
-    if TASK_DEFINITION.match(value):
+    if TASK_DEFINITION.fullmatch(value):
         return None
     return (f"{value!r} is not a task definition: give a family (web), family:revision (web:12) or its ARN "
             "(arn:aws:ecs:REGION:ACCOUNT:task-definition/web:12)")
@@ -36,7 +36,7 @@ def task_definition(value: str) -> str | None:
 
 def rollback_target(value: str) -> str | None:
     """A revision to return to: a revision number of the service's family, family:revision or an ARN."""
-    if ROLLBACK_TARGET.match(value):
+    if ROLLBACK_TARGET.fullmatch(value):
         return None
     return (f"{value!r} is not a revision: give a revision number (41), family:revision (web:41) or a task "
             "definition ARN")
@@ -44,7 +44,7 @@ def rollback_target(value: str) -> str | None:
 
 def repository_name(value: str) -> str | None:
     """An ECR repository name (lowercase path segments, 2 to 256 characters)."""
-    if 2 <= len(value) <= 256 and REPOSITORY_NAME.match(value):
+    if 2 <= len(value) <= 256 and REPOSITORY_NAME.fullmatch(value):
         return None
     return (f"{value!r} is not an ECR repository name: lowercase letters and digits, separated by '.', '_', "
             "'-' or '/' (e.g. team/web), 2 to 256 characters")

@@ -215,3 +215,18 @@ def test_yaml_templates_render_too(aws, tmp_path: Path) -> None:
 
     config = make_app(tmp_path, yaml.safe_dump(TEMPLATE), name="taskdef.yaml.j2")
     assert render(config, environment="staging", image=IMAGE)["document"]["family"] == "web"
+
+
+def test_templates_see_only_the_variables_env_passthrough_names(aws, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_VERSION", "1.2.3")
+    monkeypatch.setenv("APP_SIGNING_TOKEN", "never-rendered")
+    text = container(lambda c: c["environment"].append({"name": "VERSION", "value": "{{ env.APP_VERSION }}"}))
+    config = Path(make_app(tmp_path, text))
+    config.write_text(config.read_text().replace("  allow_plain_env:", "  env_passthrough: [APP_*]\n  allow_plain_env:"))
+    document = render(str(config), environment="staging", image=IMAGE)["document"]
+    assert {"name": "VERSION", "value": "1.2.3"} in document["containerDefinitions"][0]["environment"]
+    leaky = container(lambda c: c["environment"].append({"name": "T", "value": "{{ env.APP_SIGNING_TOKEN }}"}))
+    (tmp_path / "taskdef.json.j2").write_text(leaky)
+    with pytest.raises(BadInput, match="APP_SIGNING_TOKEN"):
+        render(str(config), environment="staging", image=IMAGE)
