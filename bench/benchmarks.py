@@ -4,18 +4,20 @@ Not timed tests: they print numbers and ratios; targets are shown for reading, n
 """
 from __future__ import annotations
 
+import functools
 import statistics
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 ECS_DEPLOY_VENV = ROOT / "bench" / ".venv-ecs-deploy"
 SAMPLE_CONFIG = ROOT / "examples" / "webapp" / "shipline.yaml"
+T = TypeVar("T")
 
 
 @dataclass
@@ -85,15 +87,30 @@ def render_taskdef() -> Row:
                "ratio <= 1 (under 150 ms)")
 
 
-_publish_times: dict[str, float] = {}
+def once(measure: Callable[[], T]) -> Callable[[], T]:
+    """`measure` run at most once: its result, or the error it raised, serves every row that shares it."""
+    outcome: list[Any] = []
+
+    @functools.wraps(measure)
+    def shared() -> T:
+        if not outcome:
+            try:
+                outcome.append((True, measure()))
+            except Exception as error:
+                outcome.append((False, error))
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        return value
+
+    return shared
 
 
+@once
 def _publish() -> dict[str, float]:
     from publish_rows import measure
 
-    if not _publish_times:
-        _publish_times.update(measure())
-    return _publish_times
+    return measure()
 
 
 def publish_fresh_agent() -> Row:
@@ -108,15 +125,11 @@ def publish_warm_agent() -> Row:
                times["warm_publish"], times["warm_plain"], "ratio <= 3")
 
 
-_deploy_numbers: dict[str, float] = {}
-
-
+@once
 def _deploy() -> dict[str, float]:
     from deploy_rows import measure
 
-    if not _deploy_numbers:
-        _deploy_numbers.update(measure(ecs_deploy_bin()))
-    return _deploy_numbers
+    return measure(ecs_deploy_bin())
 
 
 def deploy_api_calls() -> Row:
@@ -131,21 +144,60 @@ def deploy_cpu() -> Row:
                numbers["ecs-deploy_cpu"], "(for reading)")
 
 
+def local_world(**settings: Any) -> Any:
+    """A started local world that starts empty. moto's state lives in the process, not in the world: a
+    second world of one process would otherwise inherit the first's resources, among them ECR
+    repositories whose URIs name the first world's registry, stopped since (push: connection refused)."""
+    from shipline.local.world import LocalWorld
+
+    world = LocalWorld(**settings).start()
+    world.reset()
+    return world
+
+
 ROWS: list[Callable[[], Row]] = [startup_help, startup_config_check, render_taskdef, publish_fresh_agent,
                                  publish_warm_agent, deploy_api_calls, deploy_cpu]
 
 
+def failure(error: Exception) -> str:
+    """One line saying why a row failed (a command's last line of stderr, when a command failed)."""
+    if isinstance(error, subprocess.CalledProcessError):
+        output = error.stderr or error.stdout or ""
+        if isinstance(output, bytes):
+            output = output.decode(errors="replace")
+        last = next((line.strip() for line in reversed(output.splitlines()) if line.strip()), "no output")
+        argv = [error.cmd] if isinstance(error.cmd, str) else \
+            [Path(str(error.cmd[0])).name, *map(str, error.cmd[1:2])]
+        return f"command '{' '.join(argv)}' exited {error.returncode}: {last}"
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"
+
+
 def main(selected: list[str]) -> int:
-    rows = [row() for row in ROWS if not selected or any(s in row.__name__ for s in selected)]
+    """Measure the selected rows and print one table: a row that raises is printed as failed (its error
+    below the table) and the others still print; exit 1 when a row failed."""
     header = ("benchmark", "shipline", "s", "baseline", "s", "ratio", "target")
-    table = [header] + [(r.name, r.ours, f"{r.ours_s:.3f}", r.baseline, f"{r.baseline_s:.3f}",
-                         f"{r.ratio:.2f}", r.target) for r in rows]
+    table, failures = [header], []
+    for measure in ROWS:
+        if selected and not any(s in measure.__name__ for s in selected):
+            continue
+        try:
+            r = measure()
+        except Exception as error:  # a failing row is reported, never the end of the table
+            name = measure.__name__.replace("_", " ")
+            table.append((name, "FAILED", "-", "-", "-", "-", "(error below)"))
+            failures.append(f"{name}: failed: {failure(error)}")
+            continue
+        table.append((r.name, r.ours, f"{r.ours_s:.3f}", r.baseline, f"{r.baseline_s:.3f}", f"{r.ratio:.2f}",
+                      r.target))
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     for index, line in enumerate(table):
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
         if index == 0:
             print("  ".join("-" * width for width in widths))
-    return 0
+    for line in failures:
+        print(line)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

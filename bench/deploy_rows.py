@@ -21,9 +21,9 @@ def _child_cpu() -> float:
 def measure(ecs_bin: Path) -> dict[str, float]:
     """Deploy a new image once with each tool; return calls and CPU seconds for each."""
     import shipline
-    from shipline.local.world import LocalWorld
+    from benchmarks import local_world
 
-    world = LocalWorld(time_scale=0.05).start()
+    world = local_world(time_scale=0.05)
     os.environ.update(world.env())
     work = Path(tempfile.mkdtemp(prefix="shipline-bench-deploy-"))
     try:

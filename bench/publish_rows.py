@@ -20,9 +20,9 @@ class PublishBench:
     """A local world, the sample app in a git repository, and timing helpers."""
 
     def __init__(self) -> None:
-        from shipline.local.world import LocalWorld
+        from benchmarks import local_world
 
-        self.world = LocalWorld().start()
+        self.world = local_world()
         self.env = {**os.environ, **self.world.env(), "DOCKER_BUILDKIT": "0"}
         self.workdir = Path(tempfile.mkdtemp(prefix="shipline-bench-"))
         self.app = self.workdir / "webapp"
@@ -63,12 +63,12 @@ class PublishBench:
         subprocess.run([DOCKER, "push", tag], check=True, capture_output=True, env=self.env)
 
     def fresh_agent(self) -> None:
-        """Empty the engine's image store of the app's images and their build cache."""
-        ids = subprocess.run([DOCKER, "images", "-q", "--filter", "reference=*/demo/webapp",
-                              "--filter", "reference=*/bench/plain"], capture_output=True, text=True,
+        """Empty the engine's image store of this bench's images (those named after its own registry, whose
+        untagged parent layers go with them), never another world's: the engine is shared."""
+        registry = self.world.registry.address
+        ids = subprocess.run([DOCKER, "images", "-q", "--filter", f"reference={registry}/demo/webapp",
+                              "--filter", f"reference={registry}/bench/plain"], capture_output=True, text=True,
                              env=self.env).stdout.split()
-        ids += subprocess.run([DOCKER, "images", "-q", "--filter", "dangling=true"], capture_output=True,
-                              text=True, env=self.env).stdout.split()
         if ids:
             subprocess.run([DOCKER, "rmi", "-f", *sorted(set(ids))], capture_output=True, env=self.env)
 
