@@ -307,7 +307,7 @@ def _install_patches() -> None:
     from moto.core.exceptions import ServiceException
     from moto.core.responses import ActionResult
     from moto.ecr import models, responses
-    from moto.ecr.exceptions import ImageAlreadyExistsException, ScanNotFoundException
+    from moto.ecr.exceptions import ImageAlreadyExistsException, InvalidParameterException, ScanNotFoundException
 
     class ImageTagAlreadyExistsException(ServiceException):
         code = "ImageTagAlreadyExistsException"
@@ -335,7 +335,12 @@ def _install_patches() -> None:
         emulation, backend = _active(), self.ecr_backend
         name, tag = self._get_param("repositoryName"), self._get_param("imageTag")
         body = self._get_param("imageManifest").encode()
-        media_type = self._get_param("imageManifestMediaType") or json.loads(body).get("mediaType", "")
+        try:
+            manifest = json.loads(body)
+        except ValueError:
+            raise InvalidParameterException("Invalid parameter at 'ImageManifest' failed to satisfy constraint: "
+                                            "'Invalid JSON syntax'") from None
+        media_type = self._get_param("imageManifestMediaType") or manifest.get("mediaType", "")
         repo = backend._get_repository(name, self._get_param("registryId"))
         front = emulation.front(repo.registry_id, backend.region_name)
         current = _image_with_tag(repo, tag) if tag else None
