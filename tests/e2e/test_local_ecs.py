@@ -6,7 +6,11 @@ shape for its operation.
 """
 from __future__ import annotations
 
+import base64
+import json
 import math
+import re
+import shutil
 import time
 from typing import Any, Callable
 
@@ -79,13 +83,47 @@ def register(ecs, image: str, command: list[str] | None = None) -> str:
 
 
 def create_service(ecs, definition: str, target_group: str, desired: int = 2, minimum: int = 50,
-                   maximum: int = 150, rollback: bool = True) -> dict:
+                   maximum: int = 150, rollback: bool = True, breaker: bool = True,
+                   grace: int | None = None) -> dict:
+    extra = {} if grace is None else {"healthCheckGracePeriodSeconds": grace}
     response = ecs.create_service(
         cluster=CLUSTER, serviceName=SERVICE, taskDefinition=definition, desiredCount=desired, launchType="EC2",
         loadBalancers=[{"targetGroupArn": target_group, "containerName": "web", "containerPort": 8080}],
         deploymentConfiguration={"maximumPercent": maximum, "minimumHealthyPercent": minimum,
-                                 "deploymentCircuitBreaker": {"enable": True, "rollback": rollback}})
+                                 "deploymentCircuitBreaker": {"enable": breaker, "rollback": rollback}}, **extra)
     return valid(ecs, "CreateService", response)
+
+
+@pytest.fixture
+def push_app(boto, docker_engine, tmp_path) -> Callable[[str, str, dict[str, str]], str]:
+    """Build a busybox app FROM scratch (`files` under /www, executable; `command` run by sh) and push it
+    to the local ECR; return the image by digest."""
+    ecr = boto("ecr")
+    uri = ecr.create_repository(repositoryName="demo/probe")["repository"]["repositoryUri"]
+    data = ecr.get_authorization_token()["authorizationData"][0]
+    user, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
+
+    def push(name: str, command: str, files: dict[str, str]) -> str:
+        context = tmp_path / f"app-{name}"
+        (context / "www").mkdir(parents=True)
+        shutil.copy2("/bin/busybox", context / "busybox")
+        for path, text in files.items():
+            target = context / "www" / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+            target.chmod(0o755)
+        (context / "Dockerfile").write_text(
+            'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
+            f"COPY www/ /www/\nCMD {json.dumps(['sh', '-c', command])}\n")
+        docker_engine.images.build(path=str(context), rm=True, tag=f"{uri}:{name}")
+        digest = ""
+        for line in docker_engine.images.push(uri, tag=name, stream=True, decode=True,
+                                              auth_config={"username": user, "password": password}):
+            assert "error" not in line, line
+            digest = line.get("aux", {}).get("Digest", digest)
+        return f"{uri}@{digest}"
+
+    return push
 
 
 def describe(ecs) -> dict:
@@ -110,6 +148,11 @@ def test_rolling_update_moves_through_intermediate_states_within_min_and_max(aws
     first = wait_for("the first deployment", completed(ecs, v1))
     assert first["runningCount"] == 2
     assert first["events"][0]["message"] == "(service webapp) has reached a steady state."
+    assert first["events"][1]["message"] == f"(service webapp) (deployment {first['deployments'][0]['id']}) " \
+                                            "deployment completed."
+    started = [e["message"] for e in first["events"] if " has started " in e["message"]]
+    assert len(started) == 1 and re.fullmatch(r"\(service webapp\) has started 2 tasks: \(task [0-9a-f]{32}\) "
+                                              r"\(task [0-9a-f]{32}\)\.", started[0]), started
     log_start = len(aws.ecs.log)
 
     deployment_id = ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=v2)[
@@ -187,6 +230,11 @@ def test_failing_health_trips_the_circuit_breaker_and_ecs_rolls_back(aws, ecs, e
     reasons = {t["stoppedReason"] for t in ecs.describe_tasks(cluster=CLUSTER, tasks=stopped)["tasks"]
                if t["taskDefinitionArn"] == bad}
     assert f"Task failed ELB health checks in (target-group {setup})" in reasons
+    bad_ids = {t["taskArn"].split("/")[-1] for t in ecs.describe_tasks(cluster=CLUSTER, tasks=stopped)["tasks"]
+               if t["taskDefinitionArn"] == bad}
+    unhealthy = [m for m in messages if any(m.startswith(f"(service webapp) (task {i}) (port ") for i in bad_ids)]
+    assert unhealthy and all(m.endswith(f") is unhealthy in (target-group {setup}) due to (reason Health checks "
+                                        "failed with these codes: [404]).") for m in unhealthy), messages
 
 
 def test_a_version_that_crashes_at_start_gives_stopped_tasks_with_reason_and_exit_code(aws, ecs, setup,
@@ -331,3 +379,129 @@ def test_a_deployment_alarm_in_alarm_fails_the_deployment_and_rolls_back(aws, bo
     assert f"(service webapp) rolling back to deployment {stable_id}." in messages
     assert service["deployments"][0]["taskDefinition"] == v1
     wait_for("the rollback to complete", completed(ecs, v1))
+
+
+# --- fidelity: what is asked of the app stays real; ECS's waits, grace period and counting -------------
+SERVE = "mkdir -p /tmp; date +%s > /tmp/started; exec httpd -f -p 8080 -h /www"
+CGI_OK = "printf 'Content-Type: text/plain\\r\\n\\r\\nok\\n'\n"
+SLOW_HEALTH = "#!/bin/sh\nsleep 1\n" + CGI_OK                      # answers in 1 s, always
+WARMING_HEALTH = ("#!/bin/sh\n"                                     # hangs 3 s for its first 8 s, then answers
+                  "if [ $(( $(date +%s) - $(cat /tmp/started) )) -lt 8 ]; then sleep 3; fi\n" + CGI_OK)
+HEALTHY_THEN_EXIT = "httpd -p 8080 -h /www; sleep 2; echo giving up; exit 1"   # healthy, then exits
+
+
+def not_failed(ecs, check: Callable[[], dict | None]) -> Callable[[], dict | None]:
+    """`check`, failing at once when the PRIMARY deployment is FAILED."""
+    def guarded() -> dict | None:
+        service = describe(ecs)
+        assert service["deployments"][0]["rolloutState"] != "FAILED", [e["message"] for e in service["events"]]
+        return check()
+    return guarded
+
+
+def stopped_tasks(ecs, definition: str) -> list[dict]:
+    arns = ecs.list_tasks(cluster=CLUSTER, serviceName=SERVICE, desiredStatus="STOPPED")["taskArns"]
+    tasks = valid(ecs, "DescribeTasks", ecs.describe_tasks(cluster=CLUSTER, tasks=arns))["tasks"] if arns else []
+    return [t for t in tasks if t["taskDefinitionArn"] == definition and t["lastStatus"] == "STOPPED"]
+
+
+def test_time_scale_never_shortens_the_health_check_timeout(aws, ecs, elb, setup, push_app):
+    """--time-scale shortens how long ECS and ELB wait, never what is asked of the app: a /health that
+    answers in 1 s passes HealthCheckTimeoutSeconds 2 (as on AWS), whatever the scale."""
+    elb.modify_target_group(TargetGroupArn=setup, HealthCheckPath="/cgi-bin/health")
+    slow = register(ecs, push_app("slow", SERVE, {"cgi-bin/health": SLOW_HEALTH}))
+    create_service(ecs, slow, setup, desired=1, minimum=0, maximum=100)
+    service = wait_for("the slow app to be healthy", not_failed(ecs, completed(ecs, slow)), timeout=60)
+    assert service["deployments"][0]["failedTasks"] == 0
+    assert [(t["stoppedReason"], t["containers"][0].get("exitCode")) for t in stopped_tasks(ecs, slow)] == []
+
+
+def test_an_app_warming_up_within_the_grace_period_is_left_to_warm_up(aws, ecs, elb, setup, push_app):
+    """healthCheckGracePeriodSeconds: the scheduler ignores unhealthy ELB health checks of a task for
+    that long after it started (a wait, so scaled): the task is neither stopped nor counted as failed."""
+    elb.modify_target_group(TargetGroupArn=setup, HealthCheckPath="/cgi-bin/health")
+    warming = register(ecs, push_app("warming", SERVE, {"cgi-bin/health": WARMING_HEALTH}))
+    created = create_service(ecs, warming, setup, desired=1, minimum=0, maximum=100, grace=300)
+    assert created["service"]["healthCheckGracePeriodSeconds"] == 300
+    saw_unhealthy: list[bool] = []
+
+    def done() -> dict | None:
+        found = elb.describe_target_health(TargetGroupArn=setup)["TargetHealthDescriptions"]
+        saw_unhealthy.extend(t["TargetHealth"]["State"] == "unhealthy" for t in found)
+        return completed(ecs, warming)()
+
+    service = wait_for("the warmed-up app", not_failed(ecs, done), timeout=60)
+    assert any(saw_unhealthy), "the app never looked unhealthy: the test proves nothing"
+    assert service["deployments"][0]["failedTasks"] == 0
+    assert service["healthCheckGracePeriodSeconds"] == 300
+    assert [(t["stoppedReason"], t["containers"][0].get("exitCode")) for t in stopped_tasks(ecs, warming)] == []
+
+
+@pytest.mark.parametrize("breaker", [True, False], ids=["circuit-breaker", "no-circuit-breaker"])
+def test_without_a_grace_period_the_warming_app_is_replaced(aws, ecs, elb, setup, push_app, breaker):
+    """Without a grace period the same app fails its health checks (the 2 s timeout is real) and its
+    tasks are replaced, each a failed task, the event worded as ECS words it. With the circuit breaker
+    (and rollback) on, the first deployment of a service has nothing COMPLETED to roll back to: it is
+    FAILED, stays PRIMARY and launches nothing more (the deployment stalls)."""
+    elb.modify_target_group(TargetGroupArn=setup, HealthCheckPath="/cgi-bin/health")
+    warming = register(ecs, push_app("warming", SERVE, {"cgi-bin/health": WARMING_HEALTH}))
+    deployment_id = create_service(ecs, warming, setup, desired=1, minimum=0, maximum=100,
+                                   breaker=breaker)["service"]["deployments"][0]["id"]
+    replaced = wait_for("three replaced tasks", lambda: (lambda t: t if len(t) >= 3 else None)(
+        stopped_tasks(ecs, warming)), timeout=90)
+    assert {t["stoppedReason"] for t in replaced} == {f"Task failed ELB health checks in (target-group {setup})"}
+    service = describe(ecs)
+    messages = [e["message"] for e in service["events"]]
+    for task in replaced:
+        task_id = task["taskArn"].split("/")[-1]
+        unhealthy = [m for m in messages if m.startswith(f"(service webapp) (task {task_id}) (port ")]
+        assert unhealthy and unhealthy[0].endswith(
+            f") is unhealthy in (target-group {setup}) due to (reason Request timed out)."), messages
+    if not breaker:
+        assert service["deployments"][0]["rolloutState"] == "IN_PROGRESS"
+        assert service["deployments"][0]["failedTasks"] >= 3
+        wait_for("a replacement", lambda: ecs.list_tasks(cluster=CLUSTER, serviceName=SERVICE)["taskArns"])
+        return
+    service = wait_for("the circuit breaker", lambda: (lambda s: s if s["deployments"][0]["rolloutState"] ==
+                                                       "FAILED" else None)(describe(ecs)))
+    assert [(d["id"], d["status"]) for d in service["deployments"]] == [(deployment_id, "PRIMARY")]
+    messages = [e["message"] for e in service["events"]]
+    assert f"(service webapp) (deployment {deployment_id}) deployment failed: tasks failed to start." in messages
+    assert not any("rolling back" in m for m in messages)
+    wait_for("the failed deployment's tasks to stop",
+             lambda: not ecs.list_tasks(cluster=CLUSTER, serviceName=SERVICE)["taskArns"])
+    launched = len(stopped_tasks(ecs, warming))
+    time.sleep(2)  # 40 s of ECS time at this scale: a stalled deployment launches nothing
+    assert ecs.list_tasks(cluster=CLUSTER, serviceName=SERVICE)["taskArns"] == []
+    assert len(stopped_tasks(ecs, warming)) == launched
+    assert [d["id"] for d in describe(ecs)["deployments"]] == [deployment_id]
+
+
+@pytest.mark.parametrize("reset", [True, False], ids=["reset-on-healthy-task", "no-reset"])
+def test_a_task_that_turns_healthy_resets_the_failed_task_count(aws, ecs, elb, setup, push_variant, push_app,
+                                                                 reset):
+    """The circuit breaker counts consecutive failed tasks: a task of the deployment that turns healthy
+    resets the count (resetOnHealthyTask, true unless configured otherwise), so a release whose tasks
+    pass their health checks and exit later never trips it; without the reset, it trips at the
+    threshold. (The old task drains for 150 s of local time, keeping the deployment IN_PROGRESS.)"""
+    good = register(ecs, push_variant("v1"))
+    exits = register(ecs, push_app("exits", HEALTHY_THEN_EXIT, {"health": "ok\n"}))
+    create_service(ecs, good, setup, desired=1, minimum=100, maximum=200)
+    wait_for("the first deployment", completed(ecs, good))
+    elb.modify_target_group_attributes(TargetGroupArn=setup, Attributes=[
+        {"Key": "deregistration_delay.timeout_seconds", "Value": "3000"}])
+    deployment_id = ecs.update_service(
+        cluster=CLUSTER, service=SERVICE, taskDefinition=exits, deploymentConfiguration={
+            "maximumPercent": 200, "minimumHealthyPercent": 100, "deploymentCircuitBreaker": {
+                "enable": True, "rollback": False, "resetOnHealthyTask": reset}})["service"]["deployments"][0]["id"]
+    if not reset:
+        service = wait_for("the circuit breaker", lambda: (lambda s: s if s["deployments"][0]["rolloutState"] ==
+                                                           "FAILED" else None)(describe(ecs)), timeout=60)
+        assert service["deployments"][0]["id"] == deployment_id and service["deployments"][0]["failedTasks"] >= 3
+        return
+    wait_for("four tasks that were healthy and exited", lambda: len(stopped_tasks(ecs, exits)) >= 4, timeout=60)
+    service = describe(ecs)
+    primary = service["deployments"][0]
+    assert primary["id"] == deployment_id and primary["rolloutState"] == "IN_PROGRESS", service["events"][:8]
+    assert primary["failedTasks"] <= 1
+    assert all(t["stopCode"] == "EssentialContainerExited" for t in stopped_tasks(ecs, exits))

@@ -51,6 +51,10 @@ def set_configuration(service: Any, configuration: dict[str, Any]) -> None:
     service.deployment_configuration = configuration
 
 
+def set_grace_period(service: Any, seconds: int) -> None:
+    service.health_check_grace_period_seconds = seconds
+
+
 def set_task_definition(service: Any, arn: str | None) -> None:
     service.task_definition = arn
 

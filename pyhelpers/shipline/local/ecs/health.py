@@ -4,8 +4,13 @@ Elastic Load Balancing (User Guide for Application Load Balancers, "Health check
 groups"): a registered target starts `initial`, becomes `healthy` after HealthyThresholdCount
 consecutive successes and `unhealthy` after UnhealthyThresholdCount consecutive failures, each check
 a request to HealthCheckPath every HealthCheckIntervalSeconds that must answer within
-HealthCheckTimeoutSeconds with a code the Matcher accepts. A deregistered target is `draining` for
-the group's deregistration delay, then gone.
+HealthCheckTimeoutSeconds with a code the Matcher accepts. An unhealthy target's reason is
+Target.Timeout ("Request timed out"), Target.ResponseCodeMismatch ("Health checks failed with these
+codes: [N]") or, for a refused or dropped connection, Target.FailedHealthChecks ("Health checks
+failed"). A deregistered target is `draining` for the group's deregistration delay, then gone.
+
+Under --time-scale the interval and the deregistration delay are scaled (ELB's waits); the timeout
+is not: it is what each check asks of the app.
 
 Targets here are 127.0.0.1 and a host port: checks never reach a bridge or ENI address.
 """
@@ -37,9 +42,9 @@ class TargetGroupSettings:
     deregistration_delay: float
 
     def scaled(self, seconds: Callable[[float], float]) -> "TargetGroupSettings":
-        """These settings with durations on the emulation's clock (the timeout never below half a
-        second, so a busy machine does not fail a healthy target)."""
-        return replace(self, interval=seconds(self.interval), timeout=max(0.5, seconds(self.timeout)),
+        """These settings with ELB's waits on the emulation's clock (interval, deregistration delay);
+        the timeout is what each check asks of the app, so it stays real."""
+        return replace(self, interval=seconds(self.interval),
                        deregistration_delay=seconds(self.deregistration_delay))
 
     def accepts(self, status: int) -> bool:
@@ -82,7 +87,7 @@ class HealthChecker:
     def __init__(self) -> None:
         self.targets: dict[tuple[str, int], Target] = {}
         self.lock = threading.RLock()
-        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="healthcheck")
+        self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="healthcheck")
         self._stop = threading.Event()
         self._in_flight: set[tuple[str, int]] = set()
         self._thread = threading.Thread(target=self._run, name="healthchecker", daemon=True)
@@ -111,6 +116,12 @@ class HealthChecker:
         with self.lock:
             target = self.targets.get((group_arn, port))
             return target.state if target else "unused"
+
+    def description(self, group_arn: str, port: int) -> str | None:
+        """Why the target is in its state, as DescribeTargetHealth words it."""
+        with self.lock:
+            target = self.targets.get((group_arn, port))
+            return target.description if target else None
 
     def unhealthy_for(self, group_arn: str, port: int) -> float:
         """Seconds the target has been unhealthy (0 when it is not)."""
@@ -144,12 +155,18 @@ class HealthChecker:
     def _check(self, key: tuple[str, int], target: Target) -> None:
         settings = target.settings
         port = target.port if settings.port == "traffic-port" else int(settings.port)
+        timed_out = False
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}{settings.path}",
                                         timeout=settings.timeout) as response:
+                response.read()
                 status: int | None = response.status
         except urllib.error.HTTPError as error:
             status = error.code
+        except urllib.error.URLError as error:
+            status, timed_out = None, isinstance(error.reason, TimeoutError)
+        except TimeoutError:
+            status, timed_out = None, True
         except OSError:
             status = None
         with self.lock:
@@ -163,8 +180,10 @@ class HealthChecker:
             else:
                 target.failures, target.successes = target.failures + 1, 0
                 if target.state != "unhealthy" and target.failures >= settings.unhealthy_threshold:
-                    if status is None:
+                    if timed_out:
                         self._set(target, "unhealthy", "Target.Timeout", "Request timed out")
+                    elif status is None:
+                        self._set(target, "unhealthy", "Target.FailedHealthChecks", "Health checks failed")
                     else:
                         self._set(target, "unhealthy", "Target.ResponseCodeMismatch",
                                   f"Health checks failed with these codes: [{status}]")

@@ -70,6 +70,7 @@ class TaskRecord:
     targets: list[tuple[str, int]] = field(default_factory=list)    # (target group ARN, host port)
     expects_targets: bool = False      # behind a load balancer: healthy only once registered and healthy
     failure_counted: bool = False
+    healthy_counted: bool = False      # its turning healthy has been seen by the circuit breaker
     stop_at: float | None = None       # when a draining task's containers get stopped
 
     @property
@@ -109,7 +110,8 @@ class Deployment:
     status: str = "PRIMARY"
     rollout_state: str = "IN_PROGRESS"
     rollout_state_reason: str = ""
-    failed_tasks: int = 0
+    failed_tasks: int = 0              # consecutive failed tasks, as the circuit breaker counts them
+    stage: int = 1                     # the circuit breaker's stage: 1 until a task is RUNNING, then 2
     created_at: dt.datetime = field(default_factory=now)
     updated_at: dt.datetime = field(default_factory=now)
     network_configuration: dict[str, Any] | None = None
@@ -141,6 +143,7 @@ class ServiceSim:
     desired: int
     configuration: dict[str, Any]
     load_balancers: list[dict[str, Any]]
+    grace_period: float = 0.0          # healthCheckGracePeriodSeconds, in real seconds
     deployments: list[Deployment] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     last_completed: Deployment | None = None

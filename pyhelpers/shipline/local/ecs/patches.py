@@ -20,10 +20,11 @@ class Task(Protocol):
 class Emulation(Protocol):
     """What the patched operations ask of the ECS emulation."""
 
-    def service_created(self, backend: Any, handle: Any, configuration: dict[str, Any] | None) -> None: ...
+    def service_created(self, backend: Any, handle: Any, configuration: dict[str, Any] | None,
+                        grace_period: int | None) -> None: ...
 
     def service_updated(self, backend: Any, handle: Any, previous_definition: str | None,
-                        configuration: dict[str, Any] | None, force: bool) -> None: ...
+                        configuration: dict[str, Any] | None, grace_period: int | None, force: bool) -> None: ...
 
     def service_deleted(self, backend: Any, handle: Any) -> None: ...
 
@@ -58,11 +59,8 @@ def install(emulation: Emulation) -> None:
     from moto.ecs.responses import EC2ContainerServiceResponse as ECS
     from moto.elbv2.responses import ELBV2Response as ELB
 
-    from . import valid_requests
-
     original = {name: getattr(ECS, name) for name in ("create_service", "update_service", "describe_services",
-                                                       "delete_service", "register_task_definition",
-                                                       "tag_resource")}
+                                                       "delete_service", "register_task_definition")}
     original_target_health = ELB.describe_target_health
 
     def register_task_definition(self: Any) -> Any:
@@ -77,11 +75,11 @@ def install(emulation: Emulation) -> None:
         return result
 
     def create_service(self: Any) -> Any:
-        valid_requests.service_network(self.params)
         result = original["create_service"](self)
         service = self.ecs_backend._get_service(self._get_param("cluster", "default"),
                                                 self._get_param("serviceName"))
-        _emulation().service_created(self.ecs_backend, service, self._get_param("deploymentConfiguration"))
+        _emulation().service_created(self.ecs_backend, service, self._get_param("deploymentConfiguration"),
+                                     self._get_param("healthCheckGracePeriodSeconds"))
         return result
 
     def update_service(self: Any) -> Any:
@@ -89,6 +87,7 @@ def install(emulation: Emulation) -> None:
         previous = service.task_definition
         result = original["update_service"](self)
         _emulation().service_updated(self.ecs_backend, service, previous, self._get_param("deploymentConfiguration"),
+                                     self._get_param("healthCheckGracePeriodSeconds"),
                                      bool(self._get_param("forceNewDeployment")))
         return result
 
@@ -144,13 +143,6 @@ def install(emulation: Emulation) -> None:
                                        self._get_param("startedBy"), self._get_param("desiredStatus") or "RUNNING")
         return ActionResult({"taskArns": arns})
 
-    def tag_resource(self: Any) -> Any:
-        try:
-            valid_requests.tags(self.params)
-        except valid_requests.Refused as refused:
-            raise InvalidParameterException(str(refused)) from None
-        return original["tag_resource"](self)
-
     def describe_target_health(self: Any) -> Any:
         group_arn = self._get_param("TargetGroupArn")
         ours = _emulation().targets_of(group_arn)
@@ -165,7 +157,7 @@ def install(emulation: Emulation) -> None:
                          ("create_service", create_service), ("update_service", update_service),
                          ("describe_services", describe_services), ("delete_service", delete_service),
                          ("run_task", run_task), ("stop_task", stop_task), ("describe_tasks", describe_tasks),
-                         ("list_tasks", list_tasks), ("tag_resource", tag_resource)):
+                         ("list_tasks", list_tasks)):
         setattr(ECS, name, method)
     ELB.describe_target_health = describe_target_health
     _installed = True

@@ -1,15 +1,26 @@
 """Rollout decisions of the ECS service scheduler: replace tasks, complete, fail, roll back.
 
 Behaviour reproduced (Amazon ECS Developer Guide, "Deploy Amazon ECS services by replacing tasks",
-"How the Amazon ECS deployment circuit breaker detects failures"):
+"How the Amazon ECS deployment circuit breaker detects failures"
+<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html>;
+Amazon ECS API Reference, "DeploymentCircuitBreaker" and "Deployment.failedTasks"; CreateService's
+healthCheckGracePeriodSeconds):
 - UpdateService with a new task definition (or forceNewDeployment) creates a PRIMARY deployment; the
   previous one becomes ACTIVE and drains. Running plus pending tasks never exceed
   maximumPercent of the desired count; healthy tasks never drop below minimumHealthyPercent.
-- A task is healthy when RUNNING and, behind a load balancer, healthy in every target group.
-- Tasks that stop on their own or fail ELB health checks count as failed tasks of their deployment;
-  at max(3, min(200, ceil(0.5 × desired))) failures the circuit breaker marks the deployment FAILED
-  ("ECS deployment circuit breaker: tasks failed to start.") and, with rollback on, a new PRIMARY
-  deployment returns to the last completed one ("...rolling back to deploymentId ecs-svc/...").
+- A task is healthy when RUNNING and, behind a load balancer, healthy in every target group. A task
+  whose target stays unhealthy is stopped ("Task failed ELB health checks in (target-group G)", the
+  event "(task T) (port P) is unhealthy in (target-group G) due to (reason R).") -- but not within the
+  service's health-check grace period after it started: the scheduler ignores its ELB checks then.
+- The circuit breaker counts consecutive failed tasks of a deployment (tasks that fail to start or
+  stop on their own, tasks stopped for failing ELB health checks) in two stages: stage 1 until a task
+  of the deployment is RUNNING (then the stage-1 count is dropped), stage 2 after. A task that turns
+  healthy through its health checks resets the count to 0 (deploymentCircuitBreaker.resetOnHealthyTask,
+  true unless set false). At max(3, min(200, ceil(0.5 × desired))) failures the deployment is FAILED
+  ("ECS deployment circuit breaker: tasks failed to start.") and launches nothing more; with rollback
+  on, a new PRIMARY deployment returns to the last COMPLETED one ("...rolling back to deploymentId
+  ecs-svc/..."), which is no rollback target again until it completes. With no COMPLETED deployment
+  there is nothing to roll back to: the FAILED deployment stays PRIMARY and the rollout stalls.
 - With deployment alarms enabled, an alarm in ALARM while the deployment runs fails it the same way.
 - A deployment is COMPLETED when its desired count of tasks is healthy and no other deployment has
   a task left; service events tell each step, newest first.
@@ -36,6 +47,7 @@ class Rollout:
     def step(self, sim: ServiceSim) -> None:
         self._stop_unhealthy(sim)
         self._count_failures(sim)
+        self._count_successes(sim)
         self._circuit_breaker(sim)
         self._deployment_alarms(sim)
         self._replace_tasks(sim)
@@ -43,19 +55,24 @@ class Rollout:
 
     def _stop_unhealthy(self, sim: ServiceSim) -> None:
         """Replace tasks whose targets stay unhealthy (the scheduler notices on its next health poll,
-        one health-check interval later: until then DescribeTargetHealth shows them unhealthy)."""
-        grace = self.seconds(10)
+        one health-check interval later: until then DescribeTargetHealth shows them unhealthy), once
+        the service's grace period after the task started is over."""
+        poll, grace = self.seconds(10), self.seconds(sim.grace_period)
         health = self.tasks.health
         for task in self.tasks.of_service(sim):
-            if task.desired_status != "RUNNING":
+            if task.desired_status != "RUNNING" or task.started_at is None \
+                    or (now() - task.started_at).total_seconds() < grace:
                 continue
-            bad = next((arn for arn, port in task.targets if health.unhealthy_for(arn, port) > grace), None)
+            bad = next(((arn, port) for arn, port in task.targets if health.unhealthy_for(arn, port) > poll), None)
             if bad is not None:
-                sim.event(f"(task {task.id}) failed ELB health checks in (target-group {bad})")
-                self.tasks.begin_stop(task, f"Task failed ELB health checks in (target-group {bad})",
+                group_arn, port = bad
+                sim.event(f"(task {task.id}) (port {port}) is unhealthy in (target-group {group_arn}) due to "
+                          f"(reason {health.description(group_arn, port)}).")
+                self.tasks.begin_stop(task, f"Task failed ELB health checks in (target-group {group_arn})",
                                       "ServiceSchedulerInitiated")
 
     def _count_failures(self, sim: ServiceSim) -> None:
+        """Each failed task of a deployment in progress adds to its count."""
         for task in self.tasks.tasks.values():
             if task.service_key != sim.key or task.failure_counted or task.desired_status != "STOPPED":
                 continue
@@ -68,6 +85,24 @@ class Rollout:
             if deployment is not None and deployment.rollout_state == "IN_PROGRESS":
                 deployment.failed_tasks += 1
                 deployment.updated_at = now()
+
+    def _count_successes(self, sim: ServiceSim) -> None:
+        """A deployment's first RUNNING task moves its circuit breaker to stage 2 (stage-1 failures are
+        dropped); a task turning healthy through its health checks resets the count unless
+        resetOnHealthyTask is false."""
+        breaker = sim.configuration.get("deploymentCircuitBreaker") or {}
+        for deployment in sim.deployments:
+            if deployment.rollout_state != "IN_PROGRESS":
+                continue
+            tasks = self.tasks.of_service(sim, deployment.id)
+            if deployment.stage == 1 and any(t.last_status == "RUNNING" for t in tasks):
+                deployment.stage, deployment.failed_tasks = 2, 0
+            for task in tasks:
+                if task.healthy_counted or not task.targets or not self.tasks.healthy(task):
+                    continue
+                task.healthy_counted = True
+                if breaker.get("resetOnHealthyTask", True) and deployment.failed_tasks:
+                    deployment.failed_tasks, deployment.updated_at = 0, now()
 
     def _circuit_breaker(self, sim: ServiceSim) -> None:
         primary = sim.primary
@@ -107,6 +142,7 @@ class Rollout:
                 task.deployment_id = rollback_to.id  # ECS keeps the stable tasks: they are the rollback's
             sim.deployments.remove(old)
         sim.deployments.insert(0, rollback_to)
+        sim.last_completed = None  # the way back is no rollback target until it completes
         bridge.set_task_definition(sim.handle, stable.task_definition)
         sim.event(f"rolling back to deployment {stable.id}.")
 

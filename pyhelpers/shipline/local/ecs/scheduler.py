@@ -62,14 +62,17 @@ class EcsEmulation:
         return value * self.time_scale
 
     # --- services -------------------------------------------------------------------------------------
-    def service_created(self, backend: Any, handle: Any, configuration: dict[str, Any] | None) -> None:
+    def service_created(self, backend: Any, handle: Any, configuration: dict[str, Any] | None,
+                        grace_period: int | None) -> None:
         facts = bridge.service_facts(backend, handle)
         if facts.controller != "ECS":
             return
         merged = _merged(configuration)
         bridge.set_configuration(handle, merged)
+        if grace_period is not None:
+            bridge.set_grace_period(handle, grace_period)
         sim = ServiceSim(facts.account, facts.region, facts.cluster, facts.name, handle, facts.desired, merged,
-                         facts.load_balancers)
+                         facts.load_balancers, float(grace_period or 0))
         with self.lock:
             self.services[sim.key] = sim
             sim.deployments.append(Deployment(new_deployment_id(), facts.task_definition, sim.desired,
@@ -77,7 +80,7 @@ class EcsEmulation:
             self._publish(sim)
 
     def service_updated(self, backend: Any, handle: Any, previous_definition: str | None,
-                        configuration: dict[str, Any] | None, force: bool) -> None:
+                        configuration: dict[str, Any] | None, grace_period: int | None, force: bool) -> None:
         facts = bridge.service_facts(backend, handle)
         sim = self.services.get(service_key(facts.account, facts.region, facts.cluster, facts.name))
         if sim is None:
@@ -86,6 +89,9 @@ class EcsEmulation:
             if configuration is not None:
                 sim.configuration = _merged(configuration)
                 bridge.set_configuration(handle, sim.configuration)
+            if grace_period is not None:
+                sim.grace_period = float(grace_period)
+                bridge.set_grace_period(handle, grace_period)
             bridge.set_task_definition(handle, facts.task_definition)
             sim.desired = facts.desired
             if facts.task_definition != previous_definition or force:
