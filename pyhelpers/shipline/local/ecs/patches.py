@@ -59,8 +59,11 @@ def install(emulation: Emulation) -> None:
     from moto.ecs.responses import EC2ContainerServiceResponse as ECS
     from moto.elbv2.responses import ELBV2Response as ELB
 
+    from . import valid_requests
+
     original = {name: getattr(ECS, name) for name in ("create_service", "update_service", "describe_services",
-                                                       "delete_service", "register_task_definition")}
+                                                       "delete_service", "register_task_definition",
+                                                       "tag_resource")}
     original_target_health = ELB.describe_target_health
 
     def register_task_definition(self: Any) -> Any:
@@ -75,6 +78,7 @@ def install(emulation: Emulation) -> None:
         return result
 
     def create_service(self: Any) -> Any:
+        valid_requests.service_network(self.params)
         result = original["create_service"](self)
         service = self.ecs_backend._get_service(self._get_param("cluster", "default"),
                                                 self._get_param("serviceName"))
@@ -143,6 +147,13 @@ def install(emulation: Emulation) -> None:
                                        self._get_param("startedBy"), self._get_param("desiredStatus") or "RUNNING")
         return ActionResult({"taskArns": arns})
 
+    def tag_resource(self: Any) -> Any:
+        try:
+            valid_requests.tags(self.params)
+        except valid_requests.Refused as refused:
+            raise InvalidParameterException(str(refused)) from None
+        return original["tag_resource"](self)
+
     def describe_target_health(self: Any) -> Any:
         group_arn = self._get_param("TargetGroupArn")
         ours = _emulation().targets_of(group_arn)
@@ -157,7 +168,7 @@ def install(emulation: Emulation) -> None:
                          ("create_service", create_service), ("update_service", update_service),
                          ("describe_services", describe_services), ("delete_service", delete_service),
                          ("run_task", run_task), ("stop_task", stop_task), ("describe_tasks", describe_tasks),
-                         ("list_tasks", list_tasks)):
+                         ("list_tasks", list_tasks), ("tag_resource", tag_resource)):
         setattr(ECS, name, method)
     ELB.describe_target_health = describe_target_health
     _installed = True
