@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime
 import functools
 import re
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
