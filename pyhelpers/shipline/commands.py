@@ -277,8 +277,9 @@ COMMANDS: tuple[Command, ...] = (
         mutates=True,
         params=(STATE_DIR,
                 Param("foreground", "bool", "stay in the foreground until Ctrl-C", default=False),
-                Param("time_scale", "float", "how fast emulated time runs: ECS and ELB delays (health-check "
-                      "intervals, deregistration delays) are multiplied by it", default=0.1,
+                Param("time_scale", "float", "how fast emulated time runs: ECS and ELB waits (health-check "
+                      "intervals, deregistration delays, grace periods) are multiplied by it; health-check "
+                      "timeouts stay real", default=0.1,
                       minimum=0.01, maximum=1.0),
                 Param("timeout", "float", "seconds to wait until it is ready", default=10.0, minimum=1)),
     ),
