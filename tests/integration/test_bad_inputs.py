@@ -101,6 +101,10 @@ CASES: dict[str, Case] = {
         RENDER, 2, "taskdef.json.j2", {"taskdef.json.j2": template("{{ ''.__class__.__mro__[1].__subclasses__() }}")}),
     "template reads a secret through a format string": Case(
         RENDER, 2, "taskdef.json.j2", {"taskdef.json.j2": template("{{ '{0.__class__.__init__.__globals__}'.format(cycler) }}")}),
+    "template repeats a string ten billion times": Case(
+        RENDER, 2, "too large", {"taskdef.json.j2": template("{{ 'x' * 10000000000 }}")}),
+    "template raises to a huge power": Case(
+        RENDER, 2, "too large", {"taskdef.json.j2": template("{{ 9 ** 999999999 }}")}),
     "template reads AWS_SECRET_ACCESS_KEY from env": Case(
         RENDER, 2, "AWS_SECRET_ACCESS_KEY", {"taskdef.json.j2": template("{{ env.AWS_SECRET_ACCESS_KEY }}")}),
     "template reads an unlisted variable from env": Case(

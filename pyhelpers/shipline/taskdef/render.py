@@ -96,8 +96,8 @@ def _from_template(template: Path, variables: dict[str, Any], env: ResolvedEnvir
                    root: Path) -> dict[str, Any]:
     if not template.is_file():
         raise BadInput(f"task definition template {template} not found; set task_definition.template")
-    jinja = SandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                                 loader=_RepositoryLoader(template.parent, repository_root(root)))
+    jinja = _Sandbox(undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                     loader=_RepositoryLoader(template.parent, repository_root(root)))
     lookups = _Lookups(env)
     jinja.globals.update(ssm=lookups.ssm, ssm_arn=lookups.ssm_arn, secret_arn=lookups.secret_arn)
     try:
@@ -127,6 +127,24 @@ def _line(error: BaseException, template: Path) -> int | None:
     """The template line the error was raised on (from the frames Jinja2 maps back to the template)."""
     return next((frame.lineno for frame in reversed(traceback.extract_tb(error.__traceback__))
                  if frame.filename == str(template)), None)
+
+
+class _Sandbox(SandboxedEnvironment):
+    """Jinja2's sandbox, with '*' and '**' bounded so a template cannot exhaust memory or CPU."""
+
+    intercepted_binops = frozenset(["*", "**"])
+    MAX_SIZE = 100_000
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        numbers = all(isinstance(v, (int, float)) for v in (left, right))
+        if operator == "**" and not (numbers and abs(right) <= 64):
+            raise jinja2.exceptions.SecurityError(f"{left!r} ** {right!r} is too large a power for a template")
+        if operator == "*" and not numbers:
+            size = max(len(v) for v in (left, right) if hasattr(v, "__len__"))
+            times = next((v for v in (left, right) if isinstance(v, int)), 1)
+            if size * times > self.MAX_SIZE:
+                raise jinja2.exceptions.SecurityError(f"repeating a value {times} times is too large for a template")
+        return super().call_binop(context, operator, left, right)
 
 
 class _RepositoryLoader(jinja2.FileSystemLoader):
