@@ -177,6 +177,8 @@ CASES: dict[str, Case] = {
     "render --output names a directory": Case(RENDER + ["--output", "{app}"], 2, "--output"),
     "local up --state-dir names a file": Case(
         ["local", "up", "--state-dir", "{app}/shipline.yaml"], 2, "--state-dir"),
+    "local up --state-dir below a file": Case(
+        ["local", "up", "--state-dir", "{app}/shipline.yaml/world"], 2, "--state-dir"),
     "local status --state-dir names a file": Case(
         ["local", "status", "--state-dir", "{app}/shipline.yaml"], 2, "--state-dir"),
     "jenkins lint --file on a binary": Case(

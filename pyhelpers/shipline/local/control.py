@@ -20,9 +20,10 @@ from .daemon import STATE_FILE, serve
 def _state_dir(state_dir: str | None) -> Path:
     default = os.environ.get("SHIPLINE_LOCAL_DIR") or Path.home() / ".cache" / "shipline" / "local"
     directory = Path(state_dir or default)
-    if directory.exists() and not directory.is_dir():
-        raise BadInput(f"--state-dir {directory}: is a file, not a directory; name a directory (it is created "
-                       "if missing)", [Problem("state_dir", "is a file, not a directory")])
+    existing = next((path for path in (directory, *directory.parents) if path.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise BadInput(f"--state-dir {directory}: {existing} is a file, not a directory; name a directory (it "
+                       "is created if missing)", [Problem("state_dir", f"{existing} is a file, not a directory")])
     return directory
 
 
