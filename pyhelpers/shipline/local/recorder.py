@@ -48,6 +48,7 @@ class CallRecorder:
         self.app = app
         self._calls: list[ApiCall] = []
         self._lock = threading.Lock()
+        self.listeners: list[Callable[[ApiCall], None]] = []   # told of each call once it is applied
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -63,10 +64,13 @@ class CallRecorder:
             return start_response(status_line, headers, exc_info)
 
         result = self.app(environ, recording_start_response)
-        call = identify(environ, body)
+        service, operation, params = identify(environ, body)
         with self._lock:
-            self._calls.append(ApiCall(*call, environ.get("HTTP_USER_AGENT", ""),
-                                       status[0] if status else 0, len(self._calls)))
+            call = ApiCall(service, operation, params, environ.get("HTTP_USER_AGENT", ""),
+                           status[0] if status else 0, len(self._calls))
+            self._calls.append(call)
+        for listener in list(self.listeners):
+            listener(call)
         return result
 
     def calls(self, *, product_only: bool = False, mutating_only: bool = False) -> list[ApiCall]:
@@ -77,6 +81,7 @@ class CallRecorder:
     def clear(self) -> None:
         with self._lock:
             self._calls.clear()
+        self.listeners.clear()
 
 
 def identify(environ: dict, body: bytes) -> tuple[str, str, dict[str, Any]]:
@@ -123,6 +128,18 @@ def _candidates(signing_name: str) -> tuple[tuple[str, Any], ...]:
         return found
     every = ((name, session.get_service_model(name)) for name in sorted(available))  # rare: scan all
     return tuple((name, model) for name, model in every if model.signing_name == signing_name)
+
+
+@lru_cache(maxsize=None)
+def protocol_of(service: str) -> str:
+    """botocore's wire protocol of `service` (json, rest-json, query, rest-xml, ec2)."""
+    import botocore.session
+    from botocore.exceptions import UnknownServiceError
+
+    try:
+        return botocore.session.get_session().get_service_model(service).metadata["protocol"]
+    except UnknownServiceError:  # a request no botocore service signs: answer as the query protocols do
+        return "query"
 
 
 def _service_for(signing_name: str, operation: str, version: str = "") -> str:
