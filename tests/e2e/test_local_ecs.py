@@ -505,3 +505,24 @@ def test_a_task_that_turns_healthy_resets_the_failed_task_count(aws, ecs, elb, s
     assert primary["id"] == deployment_id and primary["rolloutState"] == "IN_PROGRESS", service["events"][:8]
     assert primary["failedTasks"] <= 1
     assert all(t["stopCode"] == "EssentialContainerExited" for t in stopped_tasks(ecs, exits))
+
+
+def test_tasks_that_never_reach_running_fail_the_deployment_in_stage_1(aws, ecs, setup, push_variant):
+    """Stage 1 of the circuit breaker: tasks of the deployment that never reach RUNNING (here the image
+    cannot be pulled: TaskFailedToStart) are counted until the threshold; the deployment is FAILED and,
+    with rollback on, a new PRIMARY returns to the last COMPLETED deployment."""
+    good = register(ecs, push_variant("v1"))
+    missing = register(ecs, f"{aws.registry.address}/demo/webapp@sha256:{'0' * 64}")
+    create_service(ecs, good, setup)
+    stable_id = wait_for("the first deployment", completed(ecs, good))["deployments"][0]["id"]
+    failing_id = ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=missing)[
+        "service"]["deployments"][0]["id"]
+    service = wait_for("the rollback", lambda: (lambda s: s if s["deployments"][0]["id"] != failing_id
+                                                else None)(describe(ecs)))
+    failed = next(d for d in service["deployments"] if d["id"] == failing_id)
+    assert failed["rolloutState"] == "FAILED" and failed["failedTasks"] >= 3
+    assert service["deployments"][0]["rolloutStateReason"] == \
+        f"ECS deployment circuit breaker: rolling back to deploymentId {stable_id}."
+    assert {t["stopCode"] for t in stopped_tasks(ecs, missing)} == {"TaskFailedToStart"}
+    assert all(t["stoppedReason"].startswith("CannotPullContainerError:") for t in stopped_tasks(ecs, missing))
+    wait_for("the rollback to complete", completed(ecs, good))
