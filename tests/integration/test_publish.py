@@ -92,13 +92,12 @@ def test_app_change_on_a_fresh_agent_reuses_cached_layers_and_uploads_only_the_c
     _forget_local_images(docker_engine, first)
     _commit(sample_app, "www/index.html", "<p>new page</p>\n", "change the page")
     aws.registry.requests.clear()
-    start = time.monotonic()
     second = publish(_config(sample_app))
-    elapsed = time.monotonic() - start
     assert second["cache_from"] == [f"{first['repository_uri']}:{first['revision']}"]
-    assert elapsed < 3  # the 3 s dependency step came from the cache
     uploads = _uploads(aws.registry)
-    assert len(uploads) == 2, uploads  # the changed layer and the image config: nothing else
+    # the changed layer and the image config, nothing else: the dependency layer came from the cache (a
+    # rebuilt one would differ, its files' times with it) — on this agent, where none of it was left
+    assert len(uploads) == 2, uploads
 
 
 def test_promote_copies_by_digest_to_another_accounts_registry(aws, boto, docker_engine, sample_app) -> None:
@@ -145,15 +144,21 @@ def test_scan_gate_waits_through_in_progress_and_fails_on_findings(aws, sample_a
 
 
 def test_the_cached_login_is_reused_and_renewed_after_it_expires(aws, recorder, sample_app) -> None:
-    aws.ecr.token_ttl = 2.0
+    publish(_config(sample_app))  # the layers built once (a slow build would outlive a short token)
+    ecr_module._tokens.clear()
+    aws.ecr.token_ttl = 5.0
+
+    def logins() -> int:
+        return sum(1 for c in recorder.calls(product_only=True) if c.operation == "GetAuthorizationToken")
+
+    before = logins()
+    _commit(sample_app, "www/index.html", "<p>now</p>\n", "now")
     publish(_config(sample_app))
-    logins = [c for c in recorder.calls(product_only=True) if c.operation == "GetAuthorizationToken"]
-    assert len(logins) == 1  # one login served the whole publish (every tag pushed with it)
-    time.sleep(2.1)
+    assert logins() == before + 1  # one login served the whole publish (every tag pushed with it)
+    time.sleep(5.1)
     _commit(sample_app, "www/index.html", "<p>later</p>\n", "later")
     publish(_config(sample_app))
-    logins = [c for c in recorder.calls(product_only=True) if c.operation == "GetAuthorizationToken"]
-    assert len(logins) == 2
+    assert logins() == before + 2
 
 
 @pytest.mark.parametrize("case", ["missing Dockerfile", "unpinned base image", "latest tag", "invalid repository",
