@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 from .commands import COMMANDS
 from .errors import EXIT_CODES, BadInput, Problem, ShiplineError, as_shipline_error
-from .limits import load_json
+from .limits import load_json, read_text
 from .params import Command, Param
 
 log = logging.getLogger("shipline")
@@ -143,15 +143,9 @@ def _result_file_problem(path: str) -> str | None:
 
 def _read_params_file(path: str) -> dict[str, Any]:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_text(Path(path), f"params file {path}")
     except FileNotFoundError:
         raise BadInput(f"params file {path} not found") from None
-    except IsADirectoryError:
-        raise BadInput(f"params file {path} is a directory; name a JSON file") from None
-    except UnicodeDecodeError as exc:
-        raise BadInput(f"params file {path}: not UTF-8 text (byte {exc.start}); write it as UTF-8 JSON") from None
-    except OSError as exc:
-        raise BadInput(f"params file {path}: cannot read: {exc.strerror or exc}") from None
     data = load_json(text, f"params file {path}")
     if not isinstance(data, dict):
         raise BadInput(f"params file {path}: expected a JSON object of parameters")

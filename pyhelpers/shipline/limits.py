@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from .errors import BadInput, Problem
 
 MAX_DEPTH = 64        # nesting of lists and mappings
 MAX_NODES = 10_000    # values in a document once YAML aliases are expanded
+MAX_BYTES = 1 << 20   # an input file (shipline.yaml, a params file)
 
 
 def too_deep(source: str) -> BadInput:
@@ -40,3 +42,25 @@ def load_json(text: str, source: str) -> Any:
                        [Problem("", exc.msg, exc.lineno, source)]) from None
     check_depth(data, source)
     return data
+
+
+def read_text(path: Path, source: str) -> str:
+    """The UTF-8 text of `path` (a byte-order mark is dropped), at most MAX_BYTES: never an endless read.
+
+    FileNotFoundError propagates (callers say how to fix it); every other problem is BadInput naming `source`.
+    """
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except IsADirectoryError:
+        raise BadInput(f"{source}: cannot read: it is a directory; name a file") from None
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise BadInput(f"{source}: cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_BYTES:
+        raise BadInput(f"{source}: larger than {MAX_BYTES >> 20} MiB; this is not the file you meant")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{source}: cannot read: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None

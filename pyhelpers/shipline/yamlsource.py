@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from .errors import BadInput, Problem
-from .limits import MAX_DEPTH, MAX_NODES, too_deep
+from .limits import MAX_DEPTH, MAX_NODES, read_text, too_deep
 
 
 @dataclass
@@ -42,11 +42,9 @@ def load_yaml(path: Path) -> YamlDocument:
     """Read and parse `path`; syntax errors and duplicate keys raise BadInput with their lines."""
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, source)
     except FileNotFoundError:
         raise BadInput(f"{source}: file not found; create it or pass --config PATH") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"{source}: cannot read: {exc}") from None
     return parse_yaml(text, source)
 
 

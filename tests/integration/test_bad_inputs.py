@@ -169,6 +169,11 @@ CASES: dict[str, Case] = {
     # --- tracebacks or internal errors instead of exit 2 ---------------------------------------------------
     "params file not UTF-8": Case(
         CHECK + ["--params-file", "{app}/params.json"], 2, "params.json", {"params.json": b'{"config": "\xff"}'}),
+    "params file is /dev/zero": Case(CHECK + ["--params-file", "/dev/zero"], 2, "/dev/zero"),
+    "shipline.yaml is /dev/zero": Case(["config", "check", "--config", "/dev/zero"], 2, "/dev/zero"),
+    "shipline.yaml not UTF-8": Case(CHECK, 2, "shipline.yaml: cannot read: not UTF-8",
+                                    {"shipline.yaml": CONFIG.encode().replace(b"service: web", b"service: \xff")}),
+    "template not UTF-8": Case(RENDER, 2, "taskdef.json.j2: not UTF-8", {"taskdef.json.j2": b'{"family": "\xff"}'}),
     "params file is a directory": Case(
         CHECK + ["--params-file", "{app}"], 2, "is a directory"),
     "result file in a missing directory": Case(

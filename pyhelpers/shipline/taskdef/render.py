@@ -156,7 +156,10 @@ class _RepositoryLoader(jinja2.FileSystemLoader):
         self.root = root
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
-        source, filename, uptodate = super().get_source(environment, template)
+        try:
+            source, filename, uptodate = super().get_source(environment, template)
+        except UnicodeDecodeError as error:
+            raise BadInput(f"template {template}: not UTF-8 text (byte {error.start}); save it as UTF-8") from None
         if outside(self.root, Path(filename)):
             raise jinja2.TemplateNotFound(f"{template} (outside the repository {self.root})")
         return source, filename, uptodate
