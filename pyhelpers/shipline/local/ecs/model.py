@@ -112,6 +112,7 @@ class Deployment:
     rollout_state_reason: str = ""
     failed_tasks: int = 0              # consecutive failed tasks, as the circuit breaker counts them
     stage: int = 1                     # the circuit breaker's stage: 1 until a task is RUNNING, then 2
+    rollback: bool = False             # started by the scheduler to return to the last COMPLETED one
     created_at: dt.datetime = field(default_factory=now)
     updated_at: dt.datetime = field(default_factory=now)
     network_configuration: dict[str, Any] | None = None

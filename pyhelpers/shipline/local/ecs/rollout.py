@@ -21,7 +21,8 @@ healthCheckGracePeriodSeconds):
   on, a new PRIMARY deployment returns to the last COMPLETED one ("...rolling back to deploymentId
   ecs-svc/..."), which is no rollback target again until it completes. With no COMPLETED deployment
   there is nothing to roll back to: the FAILED deployment stays PRIMARY and the rollout stalls.
-- With deployment alarms enabled, an alarm in ALARM while the deployment runs fails it the same way.
+- With deployment alarms enabled, an alarm in ALARM while the deployment runs fails it the same way
+  (not a rollback the scheduler started: the alarm that caused it is still in ALARM then).
 - A deployment is COMPLETED when its desired count of tasks is healthy and no other deployment has
   a task left; service events tell each step, newest first.
 """
@@ -116,7 +117,7 @@ class Rollout:
         """Deployment alarms: an alarm in ALARM while the deployment runs fails it (their state is set
         through the CloudWatch API until alarms are evaluated from metrics)."""
         alarms = sim.configuration.get("alarms") or {}
-        if not alarms.get("enable") or sim.primary.rollout_state != "IN_PROGRESS":
+        if not alarms.get("enable") or sim.primary.rollout_state != "IN_PROGRESS" or sim.primary.rollback:
             return
         firing = bridge.alarms_in_alarm(sim.account, sim.region, alarms.get("alarmNames", []))
         if firing:
@@ -135,7 +136,7 @@ class Rollout:
         rollback_to = Deployment(new_deployment_id(), stable.task_definition, sim.desired, primary.launch_type,
                                  rollout_state_reason="ECS deployment circuit breaker: rolling back to "
                                                       f"deploymentId {stable.id}.",
-                                 network_configuration=primary.network_configuration)
+                                 network_configuration=primary.network_configuration, rollback=True)
         primary.status = "ACTIVE"
         for old in [d for d in sim.deployments if d.task_definition == stable.task_definition]:
             for task in self.tasks.of_service(sim, old.id):
