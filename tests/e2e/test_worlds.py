@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 import boto3
 import pytest
 
-from helpers import run_cli
+from helpers import remove_tags, run_cli
 from shipline.local.constants import WORLD_LABEL
 
 
@@ -98,7 +98,7 @@ def other_world(tmp_path: Path) -> Iterator[dict]:
 def _untag(docker_engine, *sleepers: Sleeper) -> None:
     """Remove only the tags this test gave busybox (never the image: other tests and worlds use it)."""
     for sleeper in sleepers:
-        docker_engine.images.remove(sleeper.image)
+        remove_tags(docker_engine, sleeper.image)
 
 
 def test_resetting_or_stopping_one_world_leaves_the_other_running(aws, boto, docker_engine, busybox_image,
@@ -118,6 +118,8 @@ def test_resetting_or_stopping_one_world_leaves_the_other_running(aws, boto, doc
         down = run_cli("local", "down", "--state-dir", other_world["state_dir"])
         assert down.returncode == 0, down.stderr
         assert _container(docker_engine, theirs.task_arn) is None
+        tags = docker_engine.images.get(busybox_image).tags  # the image, tagged elsewhere too, stays...
+        assert theirs.image not in tags  # ...without the tag of the stopped world's registry
         _assert_untouched(mine, docker_engine)
     finally:
         aws.reset()

@@ -91,6 +91,7 @@ class LocalWorld:
         if self.ecs is not None:
             self.ecs.stop()
         remove_containers(self.id)
+        untag_images([front.address for front in self.ecr.fronts.values()])
         self.ecr.stop()
         self.moto.stop()
         if self._dockerd is not None:
@@ -124,5 +125,33 @@ def remove_containers(world_id: str) -> int:
                 if error.status_code != 409:  # 409: its removal is already in progress
                     raise
         return len(containers)
+    finally:
+        engine.close()
+
+
+def untag_images(registries: list[str]) -> int:
+    """Remove every image tag that names one of `registries` (host:port, this world's own while it runs):
+    a tag at a time, never forced, so an image also tagged elsewhere only loses these tags; return how
+    many went."""
+    from ..docker_engine import docker_client
+
+    import docker
+
+    prefixes = tuple(f"{registry}/" for registry in registries)
+    engine = docker_client(timeout=30)
+    removed = 0
+    try:
+        for image in engine.images.list():
+            for tag in image.tags:
+                if tag.startswith(prefixes):
+                    try:
+                        engine.images.remove(tag)
+                        removed += 1
+                    except docker.errors.ImageNotFound:
+                        continue
+                    except docker.errors.APIError as error:
+                        if error.status_code != 409:  # 409: a container still uses it; it stays
+                            raise
+        return removed
     finally:
         engine.close()
