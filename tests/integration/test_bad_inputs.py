@@ -174,6 +174,13 @@ CASES: dict[str, Case] = {
     "shipline.yaml not UTF-8": Case(CHECK, 2, "shipline.yaml: cannot read: not UTF-8",
                                     {"shipline.yaml": CONFIG.encode().replace(b"service: web", b"service: \xff")}),
     "template not UTF-8": Case(RENDER, 2, "taskdef.json.j2: not UTF-8", {"taskdef.json.j2": b'{"family": "\xff"}'}),
+    "register --file /dev/zero": Case(["register", "--environment", "staging", "--file", "/dev/zero"], 2, "/dev/zero"),
+    "register --file not UTF-8": Case(["register", "--environment", "staging", "--file", "{app}/td.json"], 2,
+                                      "td.json", {"td.json": b'{"family": "\xff"}'}),
+    "register --file 100,000 deep": Case(["register", "--environment", "staging", "--file", "{app}/td.json"], 2,
+                                         "td.json", {"td.json": "[" * 100_000 + "]" * 100_000}),
+    "register --file a JSON list": Case(["register", "--environment", "staging", "--file", "{app}/td.json"], 2,
+                                        "td.json", {"td.json": "[]"}),
     "params file is a directory": Case(
         CHECK + ["--params-file", "{app}"], 2, "is a directory"),
     "result file in a missing directory": Case(

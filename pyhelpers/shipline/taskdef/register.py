@@ -10,6 +10,7 @@ from typing import Any
 from .. import aws
 from ..config import ResolvedEnvironment, load_config
 from ..errors import BadInput
+from ..limits import load_json, read_text
 from .render import render_document
 from .shape import json_path, register_input
 from .validate import require_valid
@@ -94,10 +95,13 @@ def render_register(result: dict[str, Any]) -> str:
 
 def _document(loaded: Any, environment: str, image: str | None, file: str | None) -> dict[str, Any]:
     if file:
+        source = f"task definition file {file}"
         try:
-            document = json.loads(Path(file).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
-            raise BadInput(f"task definition file {file}: {error}") from None
+            document = load_json(read_text(Path(file), source), source)
+        except FileNotFoundError:
+            raise BadInput(f"{source} not found; write it with 'shipline render'") from None
+        if not isinstance(document, dict):
+            raise BadInput(f"{source}: expected a JSON object of task definition fields")
         cfg = loaded.config
         lb = (cfg.load_balancer.container, cfg.load_balancer.port) if cfg.load_balancer else None
         settings = cfg.task_definition
