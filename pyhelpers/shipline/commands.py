@@ -97,7 +97,7 @@ COMMANDS: tuple[Command, ...] = (
         target="shipline.image.scan:scan_gate",
         render="shipline.image.scan:render",
         params=(CONFIG, Param("image", "str", "the image: sha256:<digest>, a tag, or repository@digest",
-                              required=True), ENVIRONMENT,
+                              required=True, check=references.image), ENVIRONMENT,
                 Param("severity", "str", "the threshold (default: scan.severity_threshold)",
                       choices=("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL")),
                 Param("timeout", "float", "seconds to wait for the scan (default: scan.timeout)", minimum=1)),

@@ -19,6 +19,11 @@ _REVISION = r"[1-9][0-9]{0,9}"
 _TASK_DEFINITION_ARN = rf"arn:aws[a-z-]*:ecs:[a-z]{{2}}(-gov|-iso[a-z]*)?-[a-z]+-\d:\d{{12}}:task-definition/{_FAMILY}:{_REVISION}"
 TASK_DEFINITION = re.compile(rf"^({_FAMILY}|{_FAMILY}:{_REVISION}|{_TASK_DEFINITION_ARN})$")
 ROLLBACK_TARGET = re.compile(rf"^({_REVISION}|{_FAMILY}:{_REVISION}|{_TASK_DEFINITION_ARN})$")
+# An image as scan-gate takes it: a digest, a tag, repository@digest or repository:tag (registry host optional).
+_DIGEST = r"sha256:[0-9a-f]{64}"
+_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
+_REPOSITORY = r"(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*"
+IMAGE = re.compile(rf"{_DIGEST}|(?!sha256:)({_TAG}|{_REPOSITORY}@{_DIGEST}|{_REPOSITORY}:{_TAG})")
 # ECR's own repositoryName pattern (CreateRepository API reference), 2 to 256 characters.
 REPOSITORY_NAME_PATTERN = r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$"
 REPOSITORY_NAME = re.compile(REPOSITORY_NAME_PATTERN)
@@ -40,6 +45,14 @@ def rollback_target(value: str) -> str | None:
         return None
     return (f"{value!r} is not a revision: give a revision number (41), family:revision (web:41) or a task "
             "definition ARN")
+
+
+def image(value: str) -> str | None:
+    """An image: sha256:<64 hex>, a tag, repository@sha256:<64 hex> or repository:tag."""
+    if IMAGE.fullmatch(value):
+        return None
+    return (f"{value!r} is not an image: give its digest (sha256:<64 hex>), a tag, repository@sha256:<digest> "
+            "or repository:tag")
 
 
 def repository_name(value: str) -> str | None:

@@ -227,6 +227,9 @@ CASES: dict[str, Case] = {
     "rollback --to abc": Case(["rollback", "--environment", "staging", "--to", "abc"], 2, "--to"),
     "rollback --to ../x": Case(["rollback", "--environment", "staging", "--to", "../x"], 2, "--to"),
     "rollback --to web:latest": Case(["rollback", "--environment", "staging", "--to", "web:latest"], 2, "--to"),
+    "scan-gate --image ../../x": Case(["scan-gate", "--image", "../../x"], 2, "--image"),
+    "scan-gate --image with a short digest": Case(["scan-gate", "--image", "sha256:abc"], 2, "--image"),
+    "status of a cluster that does not exist": Case(["status", "--environment", "staging"], 3, "missing AWS resource"),
     "promote --to-repository UPPER/..bad": Case(
         ["promote", "--digest", DIGEST, "--to-repository", "UPPER/..bad"], 2, "to_repository"),
     "promote to_repository in a params file": Case(
@@ -310,11 +313,22 @@ def _app(tmp_path: Path, case: Case) -> tuple[Path, Path]:
     return app, outside
 
 
+# A read makes moto create a service's backend on first use: empty lists, S3's well-known grantees and
+# IAM's computed account summary appear. None of them is a resource anyone changed.
+DERIVED = {("iam", "AccountSummary"), ("s3", "FakeGrantee")}
+
+
+def _resources(snapshot: dict) -> dict:
+    """The resources in a state snapshot, for 'nothing changed'."""
+    return {(service, kind): items for service, kinds in snapshot.items() for kind, items in kinds.items()
+            if items and (service, kind) not in DERIVED}
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_bad_input(name: str, aws, recorder, fake_endpoint, tmp_path: Path) -> None:
     case = CASES[name]
     app, outside = _app(tmp_path, case)
-    before = aws.snapshot()
+    before = _resources(aws.snapshot())
     args = [arg.replace("{app}", str(app)) for arg in case.args]
     env = {"APP_SECRET_TOKEN": "do-not-expose"}
     if case.endpoint:
@@ -335,7 +349,7 @@ def test_bad_input(name: str, aws, recorder, fake_endpoint, tmp_path: Path) -> N
         assert document["exit_code"] == case.exit_code and case.words in document["error"]["message"]
     if case.must_not_exist:
         assert not Path(case.must_not_exist.replace(OUTSIDE, str(outside))).exists()
-    assert aws.snapshot() == before
+    assert _resources(aws.snapshot()) == before
     assert recorder.calls(product_only=True, mutating_only=True) == []
 
 

@@ -95,3 +95,13 @@ def test_git_environment_keeps_what_git_needs_and_no_credentials(monkeypatch: py
     env = git_environment()
     assert {"GIT_SSH_COMMAND", "LC_ALL", "HOME", "PATH"} <= set(env)
     assert "AWS_SECRET_ACCESS_KEY" not in env and "JENKINS_API_TOKEN" not in env
+
+
+@pytest.mark.parametrize("value, ok", [("sha256:" + "a" * 64, True), ("v1.2.3", True), ("3f2a9c1", True),
+                                       ("demo/web@sha256:" + "b" * 64, True), ("demo/web:1.0", True),
+                                       ("123456789012.dkr.ecr.eu-west-1.amazonaws.com/demo/web@sha256:" + "c" * 64,
+                                        True), ("127.0.0.1:5000/demo/web:abc", True),
+                                       ("../../x", False), ("sha256:abc", False), ("a b", False), ("", False),
+                                       ("demo/web@sha256:abc", False), ("-x", False)])
+def test_images(value: str, ok: bool) -> None:
+    assert (references.image(value) is None) is ok

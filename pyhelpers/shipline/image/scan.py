@@ -7,6 +7,7 @@ import random
 import time
 from typing import Any
 
+from .. import references
 from ..config import SEVERITIES, load_config
 from ..errors import BadInput, OperationFailed, TimedOut
 from .ecr import Ecr
@@ -18,6 +19,7 @@ def scan_gate(config: str = "shipline.yaml", *, image: str, environment: str | N
               severity: str | None = None, timeout: float | None = None) -> dict[str, Any]:
     """Fail (exit 1) when the image has findings at or above the threshold that no live allowlist entry
     covers. `image` is a digest (sha256:...), a tag, or repository@digest / repository:tag."""
+    references.require(references.image, image, "image")
     loaded = load_config(config)
     settings = loaded.config.scan
     threshold = (severity or settings.severity_threshold).upper()
