@@ -101,6 +101,10 @@ def reset_clients() -> None:
         _sessions.clear()
 
 
+# "not found" codes that are a state to wait for, not a missing resource
+_NOT_MISSING = ("ScanNotFoundException",)
+
+
 def translate_error(exc: Exception) -> ShiplineError | None:
     """Turn botocore's exceptions into errors with an exit code and a fix."""
     from botocore import exceptions as bx
@@ -127,5 +131,9 @@ def translate_error(exc: Exception) -> ShiplineError | None:
                     "UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken"):
             return EnvironmentProblem(f"AWS refused {operation} ({code}): {message}; check the role's "
                                       "permissions and the credentials in use")
+        if code.endswith(("NotFoundException", "NotFound")) and code not in _NOT_MISSING:
+            return EnvironmentProblem(f"AWS {operation}: {message or code} ({code}): a missing AWS resource; check "
+                                      "the names in shipline.yaml and the region, or create it (shipline infra "
+                                      "bootstrap)")
         return ShiplineError(f"AWS {operation} failed ({code}): {message}")
     return None

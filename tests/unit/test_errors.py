@@ -23,3 +23,15 @@ def test_bad_input_lists_every_problem_with_where_it_is() -> None:
                                        "  image: required field is missing"]
     assert error.to_json()["problems"][0] == {"path": "deploy.strategy", "message": "not a strategy", "line": 9,
                                               "source": "shipline.yaml"}
+
+
+def test_a_missing_aws_resource_is_exit_3_and_other_aws_errors_exit_1() -> None:
+    from botocore.exceptions import ClientError
+
+    def error(code: str) -> ClientError:
+        return ClientError({"Error": {"Code": code, "Message": "Cluster not found."}}, "DescribeServices")
+
+    missing = as_shipline_error(error("ClusterNotFoundException"))
+    assert missing is not None and missing.exit_code == EXIT_ENVIRONMENT and "Cluster not found" in missing.message
+    failed = as_shipline_error(error("ThrottlingException"))
+    assert failed is not None and failed.exit_code == 1
