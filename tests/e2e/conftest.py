@@ -16,6 +16,11 @@ VARIANTS = {
     "job": {"CMD": '["sh", "-c", "echo migrating 1; echo migrating 2; echo done; exit 3"]'},
     # serves /health (so it passes its health checks and its deployment completes), then exits 42 after 20 s
     "crash-late": {"CMD": '["sh", "-c", "httpd -f -v -p 8080 -h /www & sleep 20; exit 42"]'},
+    # healthy, then /health answers 404 after 15 s (its health checks fail late)
+    "errors-late": {"CMD": '["sh", "-c", "httpd -f -v -p 8080 -h /www & sleep 15; rm /www/health; wait"]'},
+    # healthy, then after 15 s it accepts connections and never answers (its health checks time out)
+    "slow-late": {"CMD": '["sh", "-c", "httpd -f -p 8080 -h /www & sleep 15; kill $!; '
+                         'while :; do nc -l -p 8080 >/dev/null; done"]'},
 }
 
 

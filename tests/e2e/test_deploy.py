@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from deploying import bootstrapped, config_of, healthy_on, service_of, steady, wait_for
 from helpers import git, run_cli, shipline_exe
 from shipline.deployment.engine import deploy, rollback
 from shipline.deployment.infra import bootstrap, check
@@ -28,57 +29,38 @@ def app(aws, sample_app: Path, push_variant):
     return sample_app
 
 
-def _config(app: Path) -> str:
-    return str(app / "shipline.yaml")
-
-
-def _service(boto) -> dict:
-    return boto("ecs").describe_services(cluster="demo", services=["webapp"])["services"][0]
-
-
-def _bootstrapped(app: Path, boto, image: str) -> None:
-    bootstrap(_config(app), environment="staging", image=image)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        service = _service(boto)
-        if service["deployments"][0]["rolloutState"] == "COMPLETED" and len(service["deployments"]) == 1:
-            return
-        time.sleep(0.2)
-    raise AssertionError("the bootstrapped service never became steady")
-
-
 def test_infra_check_names_each_missing_piece_and_bootstrap_makes_the_deploy_pass(aws, boto, app, push_variant):
     v1 = push_variant("v1")
-    result = run_cli("infra", "check", "--config", _config(app), "--environment", "staging", "--json")
+    result = run_cli("infra", "check", "--config", config_of(app), "--environment", "staging", "--json")
     assert result.returncode == 3, result.stderr
     error = json.loads(result.stdout)["error"]
     assert "cluster demo does not exist" in error["message"] and "service webapp does not exist" in error["message"]
     with pytest.raises(EnvironmentProblem, match="infra bootstrap"):
-        deploy(_config(app), environment="staging", image=v1)
+        deploy(config_of(app), environment="staging", image=v1)
 
-    planned = bootstrap(_config(app), environment="staging", image=v1, dry_run=True)["would"]
+    planned = bootstrap(config_of(app), environment="staging", image=v1, dry_run=True)["would"]
     assert [w.split()[0:2] for w in planned] == [["create", "cluster"], ["create", "log"], ["create", "role"],
                                                  ["create", "target"], ["register", "the"]]
-    _bootstrapped(app, boto, v1)
-    assert all(c["ok"] for c in check(_config(app), environment="staging")["checks"])
-    assert bootstrap(_config(app), environment="staging", image=v1)["created"] == []  # idempotent
+    bootstrapped(app, boto, v1)
+    assert all(c["ok"] for c in check(config_of(app), environment="staging")["checks"])
+    assert bootstrap(config_of(app), environment="staging", image=v1)["created"] == []  # idempotent
 
 
 def test_rolling_then_doubling_deploys_stay_within_their_bounds(aws, boto, app, push_variant):
     v1, v2 = push_variant("v1"), push_variant("v2")
-    _bootstrapped(app, boto, v1)
+    bootstrapped(app, boto, v1)
     start = len(aws.ecs.log)
-    result = deploy(_config(app), environment="staging", image=v2)
-    assert result["decision"] == "succeeded" and _service(boto)["taskDefinition"] == result["task_definition"]
+    result = deploy(config_of(app), environment="staging", image=v2)
+    assert result["decision"] == "succeeded" and service_of(boto)["taskDefinition"] == result["task_definition"]
     record = json.loads(Path(result["record"]).read_text())
     assert [p["phase"] for p in record["phases"]] == ["prepare", "known good", "shift", "stability window passed",
                                                       "verify", "known good", "revisions", "finish"]
-    assert record["deployment_id"] == _service(boto)["deployments"][0]["id"] and record["commit"]
+    assert record["deployment_id"] == service_of(boto)["deployments"][0]["id"] and record["commit"]
     rolling = aws.ecs.log[start:]
     assert all(e["alive"] <= math.floor(2 * 200 / 100) and e["healthy"] >= 1 for e in rolling), rolling
 
     start = len(aws.ecs.log)
-    doubled = deploy(_config(app), environment="staging", image=v1, strategy="doubling")
+    doubled = deploy(config_of(app), environment="staging", image=v1, strategy="doubling")
     assert doubled["decision"] == "succeeded"
     assert doubled["parameters"]["strategy"] == "rolling" and doubled["strategy"] == "doubling"
     assert all(e["healthy"] >= 2 for e in aws.ecs.log[start:])  # never below 100 %
@@ -86,14 +68,14 @@ def test_rolling_then_doubling_deploys_stay_within_their_bounds(aws, boto, app, 
 
 def test_a_failing_health_check_version_rolls_back_with_exit_1(aws, boto, app, push_variant):
     v1, bad = push_variant("v1"), push_variant("unhealthy")
-    _bootstrapped(app, boto, v1)
-    before = _service(boto)["taskDefinition"]
-    result = run_cli("deploy", "--config", _config(app), "--environment", "staging", "--image", bad, "--json",
+    bootstrapped(app, boto, v1)
+    before = service_of(boto)["taskDefinition"]
+    result = run_cli("deploy", "--config", config_of(app), "--environment", "staging", "--image", bad, "--json",
                      timeout=300)
     assert result.returncode == 1, result.stderr
     error = json.loads(result.stdout)["error"]
     assert f"the service is back on {before.rsplit('/', 1)[-1]}" in error["message"]
-    assert _service(boto)["taskDefinition"] == before
+    assert service_of(boto)["taskDefinition"] == before
     record = json.loads(Path(error["record"]).read_text())
     assert record["decision"] == "rolled back" and record["rollback"]["success"] is True
     assert "failed ELB health checks" in json.dumps(record) or "circuit breaker" in record["reason"]
@@ -101,10 +83,10 @@ def test_a_failing_health_check_version_rolls_back_with_exit_1(aws, boto, app, p
 
 def test_a_crashing_version_fails_fast_with_the_exit_code(aws, boto, app, push_variant):
     v1, crash = push_variant("v1"), push_variant("crash")
-    _bootstrapped(app, boto, v1)
+    bootstrapped(app, boto, v1)
     start = time.monotonic()
     with pytest.raises(OperationFailed) as caught:
-        deploy(_config(app), environment="staging", image=crash)
+        deploy(config_of(app), environment="staging", image=crash)
     assert time.monotonic() - start < 60
     assert "Essential container in task exited (exit code 7)" in caught.value.message
 
@@ -115,13 +97,13 @@ def test_ecs_circuit_breaker_rollback_is_reported_as_failure(aws, boto, app, pus
     config.write_text(config.read_text().replace("  desired_count: 2\n",
                                                  "  desired_count: 2\n  fail_fast_after: 100\n"))
     v1, bad = push_variant("v1"), push_variant("unhealthy")
-    _bootstrapped(app, boto, v1)
-    before = _service(boto)["taskDefinition"]
+    bootstrapped(app, boto, v1)
+    before = service_of(boto)["taskDefinition"]
     with pytest.raises(OperationFailed) as caught:
-        deploy(_config(app), environment="staging", image=bad)
+        deploy(config_of(app), environment="staging", image=bad)
     message = caught.value.message
     assert "ECS rolled back" in message or "circuit breaker" in message, message
-    assert _service(boto)["taskDefinition"] == before
+    assert service_of(boto)["taskDefinition"] == before
 
 
 def test_a_failing_migration_stops_the_deploy_before_any_traffic_moves(aws, boto, recorder, app, push_variant):
@@ -129,28 +111,28 @@ def test_a_failing_migration_stops_the_deploy_before_any_traffic_moves(aws, boto
     config.write_text(config.read_text().replace("  desired_count: 2\n", "  desired_count: 2\n  pre_deploy:\n"
                                                  "    command: [sh, -c, 'echo migrating; echo boom >&2; exit 3']\n"))
     v1, v2 = push_variant("v1"), push_variant("v2")
-    _bootstrapped(app, boto, v1)
-    before = _service(boto)["taskDefinition"]
+    bootstrapped(app, boto, v1)
+    before = service_of(boto)["taskDefinition"]
     recorder.clear()
-    result = run_cli("deploy", "--config", _config(app), "--environment", "staging", "--image", v2, timeout=300)
+    result = run_cli("deploy", "--config", config_of(app), "--environment", "staging", "--image", v2, timeout=300)
     assert result.returncode == 1, result.stderr
     assert "exited 3: nothing was deployed" in result.stderr and "| migrating" in result.stderr
-    assert _service(boto)["taskDefinition"] == before
+    assert service_of(boto)["taskDefinition"] == before
     assert not [c for c in recorder.calls(product_only=True) if c.operation == "UpdateService"]
 
 
 def test_run_task_and_rollback_on_demand(aws, boto, app, push_variant):
     v1, v2 = push_variant("v1"), push_variant("v2")
-    _bootstrapped(app, boto, v1)
-    first = _service(boto)["taskDefinition"]
-    deploy(_config(app), environment="staging", image=v2)
-    job = run_cli("run-task", "--config", _config(app), "--environment", "staging",
+    bootstrapped(app, boto, v1)
+    first = service_of(boto)["taskDefinition"]
+    deploy(config_of(app), environment="staging", image=v2)
+    job = run_cli("run-task", "--config", config_of(app), "--environment", "staging",
                   "--command=sh", "--command=-c", "--command=echo one; echo two; exit 4")
     assert job.returncode == 1 and "the task exited 4" in job.stderr and "| two" in job.stderr
-    ok = run_cli("run-task", "--config", _config(app), "--environment", "staging", "--command", "true")
+    ok = run_cli("run-task", "--config", config_of(app), "--environment", "staging", "--command", "true")
     assert ok.returncode == 0, ok.stderr
-    back = rollback(_config(app), environment="staging")
-    assert back["decision"] == "succeeded" and _service(boto)["taskDefinition"] == first
+    back = rollback(config_of(app), environment="staging")
+    assert back["decision"] == "succeeded" and service_of(boto)["taskDefinition"] == first
 
 
 def _set(app: Path, old: str, new: str) -> None:
@@ -162,12 +144,12 @@ def _set(app: Path, old: str, new: str) -> None:
 def test_autoscaling_is_suspended_during_the_deploy_and_restored(aws, boto, recorder, app, push_variant):
     _set(app, "  desired_count: 2\n", "  desired_count: 2\n  suspend_autoscaling: true\n")
     v1, v2 = push_variant("v1"), push_variant("v2")
-    _bootstrapped(app, boto, v1)
+    bootstrapped(app, boto, v1)
     scaling = boto("application-autoscaling")
     scaling.register_scalable_target(ServiceNamespace="ecs", ResourceId="service/demo/webapp",
                                      ScalableDimension="ecs:service:DesiredCount", MinCapacity=2, MaxCapacity=4)
     recorder.clear()
-    result = deploy(_config(app), environment="staging", image=v2)
+    result = deploy(config_of(app), environment="staging", image=v2)
     calls = [c for c in recorder.calls(product_only=True) if c.operation in ("RegisterScalableTarget", "UpdateService")]
     assert [c.operation for c in calls] == ["RegisterScalableTarget", "UpdateService", "RegisterScalableTarget"]
     assert calls[0].params["SuspendedState"]["DynamicScalingInSuspended"] is True
@@ -177,7 +159,7 @@ def test_autoscaling_is_suspended_during_the_deploy_and_restored(aws, boto, reco
     assert {"autoscaling suspended", "autoscaling restored"} <= {p["phase"] for p in result["phases"]}
 
 
-def test_an_alarm_during_the_bake_window_fails_and_rolls_back(aws, boto, app, push_variant):
+def test_an_alarm_during_the_stability_window_fails_and_rolls_back(aws, boto, app, push_variant):
     import threading
 
     _set(app, "  bake_time: 2s\n", "  bake_time: 5s\n  alarms: [webapp-5xx]\n")
@@ -186,13 +168,13 @@ def test_an_alarm_during_the_bake_window_fails_and_rolls_back(aws, boto, app, pu
                                 Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=5,
                                 ComparisonOperator="GreaterThanThreshold")
     v1, v2 = push_variant("v1"), push_variant("v2")
-    _bootstrapped(app, boto, v1)
-    before = _service(boto)["taskDefinition"]
+    bootstrapped(app, boto, v1)
+    before = service_of(boto)["taskDefinition"]
 
     def alarm_once_completed() -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            service = _service(boto)
+            service = service_of(boto)
             if service["taskDefinition"] != before and service["deployments"][0]["rolloutState"] == "COMPLETED":
                 cloudwatch.set_alarm_state(AlarmName="webapp-5xx", StateValue="ALARM", StateReason="5xx burst")
                 return
@@ -201,16 +183,16 @@ def test_an_alarm_during_the_bake_window_fails_and_rolls_back(aws, boto, app, pu
     thread = threading.Thread(target=alarm_once_completed)
     thread.start()
     with pytest.raises(OperationFailed, match="went to ALARM during the stability window"):
-        deploy(_config(app), environment="staging", image=v2)
+        deploy(config_of(app), environment="staging", image=v2)
     thread.join()
-    assert _service(boto)["taskDefinition"] == before
+    assert service_of(boto)["taskDefinition"] == before
 
 
 def test_old_revisions_are_deregistered_after_success_keeping_the_last_n(aws, boto, app, push_variant):
     _set(app, "  desired_count: 2\n", "  desired_count: 2\n  keep_revisions: 1\n")
     v1, v2 = push_variant("v1"), push_variant("v2")
-    _bootstrapped(app, boto, v1)
-    result = deploy(_config(app), environment="staging", image=v2)
+    bootstrapped(app, boto, v1)
+    result = deploy(config_of(app), environment="staging", image=v2)
     active = boto("ecs").list_task_definitions(familyPrefix="webapp", status="ACTIVE")["taskDefinitionArns"]
     assert active == [result["task_definition"]]
     assert next(p for p in result["phases"] if p["phase"] == "revisions")["deregistered"] == [
@@ -219,35 +201,9 @@ def test_old_revisions_are_deregistered_after_success_keeping_the_last_n(aws, bo
 
 # --- a release fails late; the way back points at a known-good revision; other deploys ---------------------
 def _cli_deploy(app: Path, image: str, *extra: str, env: dict | None = None) -> subprocess.Popen:
-    return subprocess.Popen([str(shipline_exe()), "deploy", "--config", _config(app), "--environment", "staging",
+    return subprocess.Popen([str(shipline_exe()), "deploy", "--config", config_of(app), "--environment", "staging",
                              "--image", image, "--json", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env={**os.environ, **(env or {})})
-
-
-def _healthy_on(boto, task_definition: str) -> None:
-    """The service runs only `task_definition`, steady, with every target healthy."""
-    service = _service(boto)
-    assert service["taskDefinition"] == task_definition
-    assert [d["taskDefinition"] for d in service["deployments"]] == [task_definition], service["deployments"]
-    group = service["loadBalancers"][0]["targetGroupArn"]
-    states = [t["TargetHealth"]["State"] for t in
-              boto("elbv2").describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"]]
-    assert states.count("healthy") == 2 and set(states) <= {"healthy", "draining"}, states
-
-
-def _steady(boto) -> bool:
-    deployments = _service(boto)["deployments"]
-    return len(deployments) == 1 and deployments[0]["rolloutState"] == "COMPLETED"
-
-
-def _wait_for(what: str, check, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.parametrize("window", ["bake_time: 45s", "default"])
@@ -257,9 +213,9 @@ def test_a_release_that_crashes_20s_after_passing_its_health_checks_is_refused(a
     setting = "  bake_time: 45s\n" if window != "default" else ""
     _set(app, "  bake_time: 2s\n", setting + "  circuit_breaker: false\n")
     v1, late = push_variant("v1"), push_variant("crash-late")
-    _bootstrapped(app, boto, v1)
-    before = _service(boto)["taskDefinition"]
-    result = run_cli("deploy", "--config", _config(app), "--environment", "staging", "--image", late, "--json",
+    bootstrapped(app, boto, v1)
+    before = service_of(boto)["taskDefinition"]
+    result = run_cli("deploy", "--config", config_of(app), "--environment", "staging", "--image", late, "--json",
                      timeout=300)
     assert result.returncode == 1, result.stdout + result.stderr
     error = json.loads(result.stdout)["error"]
@@ -267,8 +223,25 @@ def test_a_release_that_crashes_20s_after_passing_its_health_checks_is_refused(a
     record = json.loads(Path(error["record"]).read_text())
     assert record["parameters"]["stability_window"] == (45.0 if window != "default" else 24.0)
     assert record["decision"] == "rolled back" and record["rollback"]["to"] == before
-    _wait_for("the service steady on its previous revision", lambda: _steady(boto))
-    _healthy_on(boto, before)
+    wait_for("the service steady on its previous revision", lambda: steady(boto))
+    healthy_on(boto, before)
+
+
+@pytest.mark.parametrize("strategy", ["rolling", "doubling"])
+@pytest.mark.parametrize("release", ["errors-late", "slow-late"])
+def test_a_release_whose_health_turns_bad_after_a_warm_up_is_refused(aws, boto, app, push_variant, strategy,
+                                                                     release):
+    """Healthy for 15 s, then /health answers 404 (errors-late) or never answers (slow-late)."""
+    _set(app, "  bake_time: 2s\n", "  bake_time: 25s\n  circuit_breaker: false\n")
+    v1, late = push_variant("v1"), push_variant(release)
+    good = bootstrapped(app, boto, v1)
+    result = run_cli("deploy", "--config", config_of(app), "--environment", "staging", "--image", late,
+                     "--strategy", strategy, "--json", timeout=300)
+    assert result.returncode == 1, result.stdout + result.stderr
+    message = json.loads(result.stdout)["error"]["message"]
+    assert "stability window" in message and f"back on {good.rsplit('/', 1)[-1]}" in message, message
+    wait_for("the service steady on its previous revision", lambda: steady(boto))
+    healthy_on(boto, good)
 
 
 def test_kill_9_during_a_bad_release_then_a_rerun_on_a_fresh_agent_returns_to_the_last_good_revision(
@@ -276,43 +249,43 @@ def test_kill_9_during_a_bad_release_then_a_rerun_on_a_fresh_agent_returns_to_th
     """The re-run has no local state (another checkout, another home): the way back comes from AWS alone."""
     _set(app, "  bake_time: 2s\n", "  bake_time: 40s\n  circuit_breaker: false\n")
     v1, late = push_variant("v1"), push_variant("crash-late")
-    _bootstrapped(app, boto, v1)
-    good = _service(boto)["taskDefinition"]
+    bootstrapped(app, boto, v1)
+    good = service_of(boto)["taskDefinition"]
     first = _cli_deploy(app, late)
-    _wait_for("the bad release to complete (its stability window running)",
-              lambda: _service(boto)["taskDefinition"] != good and
-              _service(boto)["deployments"][0]["rolloutState"] == "COMPLETED")
+    wait_for("the bad release to complete (its stability window running)",
+              lambda: service_of(boto)["taskDefinition"] != good and
+              service_of(boto)["deployments"][0]["rolloutState"] == "COMPLETED")
     first.kill()
     first.wait()
     left = json.loads(next((app / ".shipline" / "records").glob("deploy-staging-*.json")).read_text())
     assert left["decision"] == "in progress" and left["undo_target"] == good  # written when the run started
-    bad = _service(boto)["taskDefinition"]
-    assert bad != good and len(_service(boto)["deployments"]) == 1  # ECS calls the bad release steady
+    bad = service_of(boto)["taskDefinition"]
+    assert bad != good and len(service_of(boto)["deployments"]) == 1  # ECS calls the bad release steady
 
     agent = tmp_path / "agent-2"
     shutil.copytree(app, agent, ignore=shutil.ignore_patterns(".shipline"))
     home = tmp_path / "home-2"
     home.mkdir()
-    rerun = run_cli("deploy", "--config", _config(agent), "--environment", "staging", "--image", late, "--json",
+    rerun = run_cli("deploy", "--config", config_of(agent), "--environment", "staging", "--image", late, "--json",
                     env={"HOME": str(home)}, timeout=300)
     assert rerun.returncode == 1, rerun.stdout + rerun.stderr
     message = json.loads(rerun.stdout)["error"]["message"]
     assert f"back on {good.rsplit('/', 1)[-1]}" in message and "exit code 42" in message, message
     assert "already under way: judging it" in rerun.stderr
-    _wait_for("the service steady on the good revision", lambda: _steady(boto))
-    _healthy_on(boto, good)
+    wait_for("the service steady on the good revision", lambda: steady(boto))
+    healthy_on(boto, good)
 
 
 def test_a_deploy_beside_an_in_flight_deployment_is_refused_and_the_first_returns_to_the_good_revision(
         aws, boto, recorder, app, push_variant):
     _set(app, "  timeout: 2m\n", "  timeout: 20s\n  circuit_breaker: false\n  fail_fast_after: 100\n")
     v1, v2, bad = push_variant("v1"), push_variant("v2"), push_variant("unhealthy")
-    _bootstrapped(app, boto, v1)
-    good = _service(boto)["taskDefinition"]
+    bootstrapped(app, boto, v1)
+    good = service_of(boto)["taskDefinition"]
     first = _cli_deploy(app, bad)
-    _wait_for("the bad deployment in flight", lambda: _service(boto)["taskDefinition"] != good)
+    wait_for("the bad deployment in flight", lambda: service_of(boto)["taskDefinition"] != good)
     recorder.clear()
-    second = run_cli("deploy", "--config", _config(app), "--environment", "staging", "--image", v2, "--json")
+    second = run_cli("deploy", "--config", config_of(app), "--environment", "staging", "--image", v2, "--json")
     assert second.returncode == 7, second.stdout + second.stderr
     message = json.loads(second.stdout)["error"]["message"]
     assert "being deployed by another run (deployment ecs-svc/" in message, message
@@ -321,17 +294,17 @@ def test_a_deploy_beside_an_in_flight_deployment_is_refused_and_the_first_return
     out, err = first.communicate(timeout=300)
     assert first.returncode == 4, out + err   # it timed out (its deadline) and was put back
     assert f"back on {good.rsplit('/', 1)[-1]}" in json.loads(out)["error"]["message"]
-    _wait_for("the service steady on the good revision", lambda: _steady(boto))
-    _healthy_on(boto, good)
+    wait_for("the service steady on the good revision", lambda: steady(boto))
+    healthy_on(boto, good)
 
 
 def test_another_actors_release_during_verify_is_a_take_over_and_is_never_undone(aws, boto, recorder, app,
                                                                                    push_variant):
     _set(app, "  bake_time: 2s\n", "  bake_time: 30s\n  circuit_breaker: false\n")
     v1, v2 = push_variant("v1"), push_variant("v2")
-    _bootstrapped(app, boto, v1)
+    bootstrapped(app, boto, v1)
     ecs = boto("ecs")
-    good = _service(boto)["taskDefinition"]
+    good = service_of(boto)["taskDefinition"]
     definition = ecs.describe_task_definition(taskDefinition=good)["taskDefinition"]
     theirs = ecs.register_task_definition(family=definition["family"], networkMode=definition["networkMode"],
                                           containerDefinitions=definition["containerDefinitions"],
@@ -340,9 +313,9 @@ def test_another_actors_release_during_verify_is_a_take_over_and_is_never_undone
                                           executionRoleArn=definition["executionRoleArn"]
                                           )["taskDefinition"]["taskDefinitionArn"]
     ours = _cli_deploy(app, v2)
-    _wait_for("our release in its stability window",
-              lambda: _service(boto)["taskDefinition"] not in (good, theirs) and
-              _service(boto)["deployments"][0]["rolloutState"] == "COMPLETED")
+    wait_for("our release in its stability window",
+              lambda: service_of(boto)["taskDefinition"] not in (good, theirs) and
+              service_of(boto)["deployments"][0]["rolloutState"] == "COMPLETED")
     recorder.clear()
     ecs.update_service(cluster="demo", service="webapp", taskDefinition=theirs)
     out, err = ours.communicate(timeout=300)
@@ -352,39 +325,39 @@ def test_another_actors_release_during_verify_is_a_take_over_and_is_never_undone
     assert "ECS rolled back" not in out + err
     product = [c.operation for c in recorder.calls(product_only=True, mutating_only=True)]
     assert "UpdateService" not in product and "TagResource" not in product, product
-    _wait_for("their release steady", lambda: _steady(boto))
-    _healthy_on(boto, theirs)
+    wait_for("their release steady", lambda: steady(boto))
+    healthy_on(boto, theirs)
 
 
 def test_a_timed_out_release_goes_back_within_its_own_budget_exit_4(aws, boto, app, push_variant):
     """deploy.timeout 5s is too short for the release (real-ish ELB timing); the way back has its own budget."""
     _set(app, "  timeout: 2m\n", "  timeout: 5s\n")
     v1, v2 = push_variant("v1"), push_variant("v2")
-    _bootstrapped(app, boto, v1)
-    good = _service(boto)["taskDefinition"]
+    bootstrapped(app, boto, v1)
+    good = service_of(boto)["taskDefinition"]
     aws.ecs.time_scale = 0.3  # healthy after ~3 s, old targets drain for 9 s: longer than 5 s, a good release
-    result = run_cli("deploy", "--config", _config(app), "--environment", "staging", "--image", v2, "--json",
+    result = run_cli("deploy", "--config", config_of(app), "--environment", "staging", "--image", v2, "--json",
                      timeout=300)
     assert result.returncode == 4, result.stdout + result.stderr
     error = json.loads(result.stdout)["error"]
     assert "timed out after 5s" in error["message"] and f"back on {good.rsplit('/', 1)[-1]}" in error["message"]
     record = json.loads(Path(error["record"]).read_text())
     assert record["decision"] == "rolled back" and record["rollback"]["success"] is True
-    _healthy_on(boto, good)
+    healthy_on(boto, good)
 
 
 def test_an_internal_error_still_completes_the_record(aws, boto, app, push_variant, monkeypatch):
     from shipline.deployment.strategies.base import Strategy
 
     v1, v2 = push_variant("v1"), push_variant("v2")
-    _bootstrapped(app, boto, v1)
+    bootstrapped(app, boto, v1)
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug in verify")
 
     monkeypatch.setattr(Strategy, "verify", broken)
     with pytest.raises(RuntimeError):
-        deploy(_config(app), environment="staging", image=v2)
+        deploy(config_of(app), environment="staging", image=v2)
     record = json.loads(next((app / ".shipline" / "records").glob("deploy-staging-*.json")).read_text())
     assert record["decision"] == "internal error" and "a bug in verify" in record["reason"]
     assert [p["phase"] for p in record["phases"]][:3] == ["prepare", "known good", "shift"]
@@ -395,8 +368,8 @@ def test_two_deploys_started_together_never_end_on_a_bad_revision(aws, boto, app
     back always points at a known-good revision and the service ends healthy on one."""
     _set(app, "  bake_time: 2s\n", "  bake_time: 10s\n  circuit_breaker: false\n")
     v1, v2, bad = push_variant("v1"), push_variant("v2"), push_variant("unhealthy")
-    _bootstrapped(app, boto, v1)
-    good = _service(boto)["taskDefinition"]
+    bootstrapped(app, boto, v1)
+    good = service_of(boto)["taskDefinition"]
     runs = [_cli_deploy(app, image) for image in (bad, v2)]
     outcomes = [(run.returncode, out, err) for run in runs for out, err in [run.communicate(timeout=300)]]
     codes = [code for code, _, _ in outcomes]
@@ -404,8 +377,8 @@ def test_two_deploys_started_together_never_end_on_a_bad_revision(aws, boto, app
     for code, out, err in outcomes:
         if code == 1:
             assert f"back on {good.rsplit('/', 1)[-1]}" in json.loads(out)["error"]["message"], out
-    _wait_for("the service steady", lambda: _steady(boto), timeout=120)
-    final = _service(boto)["taskDefinition"]
+    wait_for("the service steady", lambda: steady(boto), timeout=120)
+    final = service_of(boto)["taskDefinition"]
     assert boto("ecs").describe_task_definition(taskDefinition=final)["taskDefinition"]["containerDefinitions"][0][
         "image"] in (v1, v2)
-    _healthy_on(boto, final)
+    healthy_on(boto, final)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 _FAILED_TASK_CODES = ("TaskFailedToStart", "EssentialContainerExited")
 BELOW_DESIRED_TOLERANCE = 10.0  # seconds the running count may stay below desired in the window
+WINDOW_POLL_SECONDS = (2.0, 3.0)  # a late failure is seen within 3 s, at 3 read calls a poll
 
 
 @dataclass
@@ -115,7 +116,7 @@ def stability_window(ctx: "DeployContext", deployment_id: str, done: Outcome) ->
         if time.monotonic() >= deadline:
             ctx.record.phase("stability window passed", seconds=window)
             return Outcome(True, done.reason + f"; stayed healthy through a {window:g}s stability window")
-        time.sleep(min(random.uniform(1.0, 2.0), max(0.0, deadline - time.monotonic())))
+        time.sleep(min(random.uniform(*WINDOW_POLL_SECONDS), max(0.0, deadline - time.monotonic())))
 
 
 def _identity(service: dict[str, Any], deployment_id: str) -> Outcome | None:

@@ -1,0 +1,52 @@
+"""Helpers the deploy tests share: the sample service's live state on the emulation, waited for and judged."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+CLUSTER, SERVICE = "demo", "webapp"
+
+
+def config_of(app: Path) -> str:
+    return str(app / "shipline.yaml")
+
+
+def service_of(boto) -> dict[str, Any]:
+    return boto("ecs").describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
+
+
+def steady(boto) -> bool:
+    """One deployment, COMPLETED."""
+    deployments = service_of(boto)["deployments"]
+    return len(deployments) == 1 and deployments[0]["rolloutState"] == "COMPLETED"
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def bootstrapped(app: Path, boto, image: str) -> str:
+    """The service created on `image` and steady; its task definition."""
+    from shipline.deployment.infra import bootstrap
+
+    bootstrap(config_of(app), environment="staging", image=image, wait=True)
+    wait_for("the bootstrapped service steady", lambda: steady(boto))
+    return service_of(boto)["taskDefinition"]
+
+
+def healthy_on(boto, task_definition: str, count: int = 2) -> None:
+    """The service runs only `task_definition`, steady, with `count` targets healthy and no other live one."""
+    service = service_of(boto)
+    assert service["taskDefinition"] == task_definition
+    assert [d["taskDefinition"] for d in service["deployments"]] == [task_definition], service["deployments"]
+    group = service["loadBalancers"][0]["targetGroupArn"]
+    states = [t["TargetHealth"]["State"] for t in
+              boto("elbv2").describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"]]
+    assert states.count("healthy") == count and set(states) <= {"healthy", "draining"}, states

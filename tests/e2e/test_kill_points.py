@@ -1,0 +1,74 @@
+"""Kill points: a deploy is killed (SIGKILL) right after its N-th mutating AWS call, then the same deploy is run
+again from another working directory with another home, as a fresh agent would. Whatever N, the service
+converges — on the release when it is good, on the last good revision when it is bad — steady, every target
+healthy, running nothing half-done. ECS's circuit breaker is off."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from deploying import bootstrapped, config_of, healthy_on, service_of, steady, wait_for
+from helpers import git, run_cli, shipline_exe
+
+# The mutating calls of a deploy after bootstrap: RegisterTaskDefinition, TagResource (the way back, before the
+# first change), UpdateService, then TagResource (known good) when good, UpdateService (the way back) when bad.
+KILL_POINTS = (1, 2, 3, 4)
+
+
+def _killed_after(recorder, n: int, args: list[str]) -> tuple[subprocess.Popen, list[str]]:
+    """Run `shipline deploy ARGS` and SIGKILL it right after its n-th mutating call; return it and the calls."""
+    seen: list[str] = []
+    process = subprocess.Popen([str(shipline_exe()), "deploy", *args], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+
+    def on_call(call) -> None:
+        if call.by_product and call.mutating and call.status < 400 and len(seen) < n:
+            seen.append(call.operation)
+            if len(seen) == n:
+                os.kill(process.pid, signal.SIGKILL)
+
+    recorder.listeners.append(on_call)
+    process.communicate(timeout=300)
+    recorder.listeners.remove(on_call)
+    return process, seen
+
+
+@pytest.mark.parametrize("strategy", ["rolling", "doubling"])
+@pytest.mark.parametrize("release, expected", [("v2", "release"), ("unhealthy", "last good")])
+@pytest.mark.parametrize("point", KILL_POINTS)
+def test_a_deploy_killed_after_any_mutating_call_converges_when_run_again(aws, boto, recorder, sample_app, tmp_path,
+                                                                          push_variant, strategy, release, expected,
+                                                                          point):
+    aws.ecs.time_scale = 0.05
+    config = sample_app / "shipline.yaml"
+    config.write_text(config.read_text().replace(
+        "  timeout: 10m\n", "  timeout: 2m\n  desired_count: 2\n  bake_time: 3s\n  circuit_breaker: false\n"))
+    git(sample_app, "commit", "-qam", "kill-point settings")
+    v1, image = push_variant("v1"), push_variant(release)
+    good = bootstrapped(sample_app, boto, v1)
+    args = ["--environment", "staging", "--image", image, "--strategy", strategy, "--json"]
+    first, calls = _killed_after(recorder, point, ["--config", config_of(sample_app), *args])
+    assert first.returncode == -signal.SIGKILL, (calls, first.stderr)
+    assert len(calls) == point
+
+    agent, home = tmp_path / "agent-2", tmp_path / "home-2"
+    shutil.copytree(sample_app, agent, ignore=shutil.ignore_patterns(".shipline"))
+    home.mkdir()
+    rerun = run_cli("deploy", "--config", config_of(agent), *args, env={"HOME": str(home)}, timeout=300)
+    assert "Traceback" not in rerun.stderr, rerun.stderr
+    outcome = json.loads(rerun.stdout)
+    wait_for("the service steady", lambda: steady(boto), timeout=120)
+    final = service_of(boto)["taskDefinition"]
+    if expected == "release":
+        assert rerun.returncode == 0, (calls, rerun.stdout + rerun.stderr)
+        assert final == outcome["result"]["task_definition"] != good
+    else:  # refused beside its own way back still under way (7), or failed and put back (1)
+        assert rerun.returncode in (1, 7), (calls, rerun.stdout + rerun.stderr)
+        assert final == good, (calls, outcome)
+    healthy_on(boto, final)
