@@ -12,6 +12,27 @@ def config_of(app: Path) -> str:
     return str(app / "shipline.yaml")
 
 
+def with_deploy_settings(app: Path, settings: str) -> None:
+    """Commit the sample service's shipline.yaml with `settings` (YAML lines of the deploy section) in place
+    of its `timeout: 10m`."""
+    from helpers import git
+
+    config = app / "shipline.yaml"
+    lines = "".join(f"  {line.strip()}\n" for line in settings.strip().splitlines())
+    config.write_text(config.read_text().replace("  timeout: 10m\n", lines))
+    git(app, "commit", "-qam", "deploy settings for this test")
+
+
+def build_and_push(engine, context: Path, uri: str, tag: str, auth: dict[str, str]) -> str:
+    """Build `context` as `uri:tag`, push it; return the image by digest."""
+    engine.images.build(path=str(context), rm=True, tag=f"{uri}:{tag}")
+    digest = ""
+    for line in engine.images.push(uri, tag=tag, stream=True, decode=True, auth_config=auth):
+        assert "error" not in line, line
+        digest = line.get("aux", {}).get("Digest", digest)
+    return f"{uri}@{digest}"
+
+
 def service_of(boto) -> dict[str, Any]:
     return boto("ecs").describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
 

@@ -47,7 +47,7 @@ def main(app: Path) -> int:
 
     first = stage("publish release 1", "succeeded", lambda: shipline.publish(config))
     stage("infra bootstrap (staging)", "succeeded",
-          lambda: shipline.infra_bootstrap(config, environment="staging", image=first["image"]))
+          lambda: shipline.infra_bootstrap(config, environment="staging", image=first["image"], wait=True))
     commit(app, "release 2", "release 2")
     second = stage("publish release 2", "succeeded", lambda: shipline.publish(config))
     stage("deploy release 2, rolling", "succeeded",

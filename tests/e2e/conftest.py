@@ -8,6 +8,8 @@ from typing import Callable
 
 import pytest
 
+from deploying import build_and_push
+
 VARIANTS = {
     "v1": {},
     "v2": {"www/index.html": "<p>version two</p>\n"},
@@ -49,12 +51,6 @@ def push_variant(aws, boto, docker_engine, sample_app, tmp_path) -> Callable[[st
 
     def push(name: str) -> str:
         context = _variant(sample_app, VARIANTS[name], tmp_path / f"variant-{name}")
-        image, _ = docker_engine.images.build(path=str(context), rm=True, tag=f"{uri}:{name}")
-        digest = ""
-        for line in docker_engine.images.push(uri, tag=name, stream=True, decode=True,
-                                              auth_config={"username": user, "password": password}):
-            assert "error" not in line, line
-            digest = line.get("aux", {}).get("Digest", digest)
-        return f"{uri}@{digest}"
+        return build_and_push(docker_engine, context, uri, name, {"username": user, "password": password})
 
     return push

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from deploying import bootstrapped, config_of, healthy_on, service_of, steady, wait_for
+from deploying import bootstrapped, config_of, healthy_on, service_of, steady, wait_for, with_deploy_settings
 from helpers import git, run_cli, shipline_exe
 from shipline.deployment.engine import deploy, rollback
 from shipline.deployment.infra import bootstrap, check
@@ -22,10 +22,7 @@ from shipline.errors import EnvironmentProblem, OperationFailed
 def app(aws, sample_app: Path, push_variant):
     """The sample service with fast settings, its v1 bootstrapped and running on the emulation."""
     aws.ecs.time_scale = 0.05
-    config = sample_app / "shipline.yaml"
-    config.write_text(config.read_text().replace("  timeout: 10m\n", "  timeout: 2m\n  desired_count: 2\n"
-                                                 "  bake_time: 2s\n"))
-    git(sample_app, "commit", "-qam", "fast settings")
+    with_deploy_settings(sample_app, "timeout: 2m\ndesired_count: 2\nbake_time: 2s")
     return sample_app
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from deploying import bootstrapped, config_of, healthy_on, service_of, steady, wait_for
-from helpers import git, run_cli
+from deploying import bootstrapped, config_of, healthy_on, service_of, steady, wait_for, with_deploy_settings
+from helpers import run_cli
 from shipline.local.faults import FAILING, FaultProxy, FaultSchedule
 
 SCHEDULE = FaultSchedule(seed=20261201, rate=0.1)   # one schedule for the module: every kind on every operation
@@ -29,10 +29,7 @@ def proxy(aws):
 def test_a_release_under_faults_gets_the_verdict_it_deserves(aws, boto, sample_app: Path, push_variant, proxy,
                                                              strategy, release):
     aws.ecs.time_scale = 0.05
-    config = sample_app / "shipline.yaml"
-    config.write_text(config.read_text().replace(
-        "  timeout: 10m\n", "  timeout: 3m\n  desired_count: 2\n  bake_time: 25s\n  circuit_breaker: false\n"))
-    git(sample_app, "commit", "-qam", "fault settings")
+    with_deploy_settings(sample_app, "timeout: 3m\ndesired_count: 2\nbake_time: 25s\ncircuit_breaker: false")
     v1, image = push_variant("v1"), push_variant(release)
     good = bootstrapped(sample_app, boto, v1)
     result = run_cli("deploy", "--config", config_of(sample_app), "--environment", "staging", "--image", image,

@@ -9,12 +9,11 @@ import os
 import shutil
 import signal
 import subprocess
-from pathlib import Path
 
 import pytest
 
-from deploying import bootstrapped, config_of, healthy_on, service_of, steady, wait_for
-from helpers import git, run_cli, shipline_exe
+from deploying import bootstrapped, config_of, healthy_on, service_of, steady, wait_for, with_deploy_settings
+from helpers import run_cli, shipline_exe
 
 # The mutating calls of a deploy after bootstrap: RegisterTaskDefinition, TagResource (the way back, before the
 # first change), UpdateService, then TagResource (known good) when good, UpdateService (the way back) when bad.
@@ -46,10 +45,7 @@ def test_a_deploy_killed_after_any_mutating_call_converges_when_run_again(aws, b
                                                                           push_variant, strategy, release, expected,
                                                                           point):
     aws.ecs.time_scale = 0.05
-    config = sample_app / "shipline.yaml"
-    config.write_text(config.read_text().replace(
-        "  timeout: 10m\n", "  timeout: 2m\n  desired_count: 2\n  bake_time: 3s\n  circuit_breaker: false\n"))
-    git(sample_app, "commit", "-qam", "kill-point settings")
+    with_deploy_settings(sample_app, "timeout: 2m\ndesired_count: 2\nbake_time: 3s\ncircuit_breaker: false")
     v1, image = push_variant("v1"), push_variant(release)
     good = bootstrapped(sample_app, boto, v1)
     args = ["--environment", "staging", "--image", image, "--strategy", strategy, "--json"]

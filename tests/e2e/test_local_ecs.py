@@ -17,6 +17,8 @@ from typing import Any, Callable
 import pytest
 from botocore.validate import ParamValidator
 
+from deploying import build_and_push
+
 CLUSTER, SERVICE = "demo", "webapp"
 
 
@@ -115,13 +117,7 @@ def push_app(boto, docker_engine, tmp_path) -> Callable[[str, str, dict[str, str
         (context / "Dockerfile").write_text(
             'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
             f"COPY www/ /www/\nCMD {json.dumps(['sh', '-c', command])}\n")
-        docker_engine.images.build(path=str(context), rm=True, tag=f"{uri}:{name}")
-        digest = ""
-        for line in docker_engine.images.push(uri, tag=name, stream=True, decode=True,
-                                              auth_config={"username": user, "password": password}):
-            assert "error" not in line, line
-            digest = line.get("aux", {}).get("Digest", digest)
-        return f"{uri}@{digest}"
+        return build_and_push(docker_engine, context, uri, name, {"username": user, "password": password})
 
     return push
 

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from .. import references
 from ..config import load_config
 from ..errors import BadInput, NeedsHuman, OperationFailed, RefusedByGuard, ShiplineError, TimedOut
 from ..taskdef.register import register_document
@@ -37,6 +38,7 @@ def deploy(config: str = "shipline.yaml", *, environment: str, image: str | None
            task_definition: str | None = None, strategy: str | None = None, record_dir: str | None = None,
            dry_run: bool = False) -> dict[str, Any]:
     """Deploy `image` (rendered and registered here) or a registered `task_definition` to `environment`."""
+    references.require(references.task_definition, task_definition, "task_definition")
     loaded = load_config(config)
     env = loaded.config.environment(environment)
     name = strategy or env.deploy.strategy
@@ -204,6 +206,7 @@ def rollback(config: str = "shipline.yaml", *, environment: str, to: str | None 
     """`shipline rollback`: return the service to `to`, or to its last revision known good (or, when it
     already runs that, the newest older active revision), and wait until healthy; the target becomes the
     revision known good."""
+    references.require(references.rollback_target, to, "to")
     loaded = load_config(config)
     env = loaded.config.environment(environment)
     record = Record(service=env.service, environment=environment, strategy="rollback", image=None,
