@@ -154,12 +154,12 @@ def process_leaks(run: Traced, found_secrets: dict[str, str]) -> list[str]:
     """Secrets in any execve's argv; secrets or credential variables in any child's environment."""
     leaks = []
     for number, call in enumerate(run.execs):
-        who = f"{run.name}: execve #{number} of pid {call.pid} ({call.path})"
+        who = f"{Path(call.path).name} ({run.name})"
         leaks += leaks_in(f"the argv of {who}", "\0".join([call.path, *call.argv]), found_secrets)
         if number == 0:
             continue  # the CLI itself: the environment the test gave it
         leaks += leaks_in(f"the environment of {who}", "\0".join(call.envp), found_secrets)
-        leaks += [f"{variable} in the environment of {who}" for variable in CREDENTIAL_VARIABLES
+        leaks += [f"variable {variable} set in the environment of {who}" for variable in CREDENTIAL_VARIABLES
                   if any(entry.startswith(variable + "=") for entry in call.envp)]
     return leaks
 
@@ -223,4 +223,4 @@ def test_no_secret_in_output_records_arguments_or_child_environments(aws, boto, 
     print(f"  checked {len(found_secrets)} secrets, {len(records)} records, "
           f"{len(files_under(sample_app, home))} files")
     assert any(Path(c.path).name == "git" for c in runs[0].execs[1:]), "publish started no git: nothing traced?"
-    assert not leaks, "secrets leaked:\n" + "\n".join(leaks)
+    assert not leaks, "secrets leaked:\n" + "\n".join(f"{leak} (x{n})" for leak, n in Counter(leaks).items())
