@@ -1,8 +1,10 @@
-"""No secret leaves shipline: publish, bootstrap and deploy (a good release and one rolled back) run with
-recognisable fake AWS credentials under `strace`, which records every execve with its argv and envp.
+"""No secret leaves shipline: publish, promote (to another account, through an assumed role), bootstrap and
+deploy (a good release and one rolled back) run with recognisable fake AWS credentials under `strace`, which
+records every execve with its argv and envp.
 
-Secrets are the fake access key, secret key and session token given to the CLI, and every ECR password (and
-authorization token) the local ECR issued during the run — the product's own logins among them. None may
+Secrets are the fake access key, secret key and session token given to the CLI, every ECR password (and
+authorization token) the local ECR issued during the run — the product's own logins among them — and the
+credentials the local STS issued for assumed roles. None may
 appear in a command's stdout (the JSON document), its stderr (the logs, debug level), its result file, the
 deployment records or any file written under the application or the home directory, nor in the argv of
 any execve. Apart from the first execve (the CLI itself, which necessarily carries the environment it was
@@ -150,6 +152,19 @@ def ecr_secrets(world) -> dict[str, str]:
     return found
 
 
+def assumed_role_secrets() -> dict[str, str]:
+    """Every credential the local STS handed out for an assumed role (promote's, to another account)."""
+    from moto.sts.models import sts_backends
+
+    roles = [role for account in sts_backends.values() for backend in account.values()
+             for role in backend.assumed_roles]
+    found = {}
+    for number, role in enumerate(roles, 1):
+        found[f"assumed role #{number} secret key"] = role.secret_access_key
+        found[f"assumed role #{number} session token"] = role.session_token
+    return found
+
+
 def process_leaks(run: Traced, found_secrets: dict[str, str]) -> list[str]:
     """Secrets in any execve's argv; secrets or credential variables in any child's environment."""
     leaks = []
@@ -173,6 +188,10 @@ def files_under(*roots: Path) -> list[Path]:
 def test_no_secret_in_output_records_arguments_or_child_environments(aws, boto, sample_app, push_variant,
                                                                     tmp_path):
     aws.ecs.time_scale = 0.05
+    shipline_yaml = sample_app / "shipline.yaml"
+    shipline_yaml.write_text(shipline_yaml.read_text().replace(
+        '  production:\n    account_id: "123456789012"', '  production:\n    account_id: "210987654321"\n'
+        '    region: eu-west-1\n    role_arn: arn:aws:iam::210987654321:role/deployer'))
     with_deploy_settings(sample_app, "timeout: 2m\ndesired_count: 2\nbake_time: 2s")
     v2, bad = push_variant("v2"), push_variant("unhealthy")
     tag = secrets.token_hex(8)
@@ -188,7 +207,13 @@ def test_no_secret_in_output_records_arguments_or_child_environments(aws, boto, 
     runs = [run_traced("publish", ["publish", "--config", config_of(sample_app)], sample_app, env, trace_dir)]
     assert runs[0].returncode == 0, runs[0].stderr
     assert set(aws.ecr.tokens) - tokens_before, "the product's publish took no ECR login: no token to look for"
-    v1 = json.loads(runs[0].stdout)["result"]["image"]
+    published = json.loads(runs[0].stdout)["result"]
+    roles_before = len(assumed_role_secrets())
+    runs.append(run_traced("promote", ["promote", "--config", config_of(sample_app), "--digest", published["digest"],
+                                       "--to-environment", "production"], sample_app, env, trace_dir))
+    assert runs[-1].returncode == 0, runs[-1].stderr
+    assert len(assumed_role_secrets()) > roles_before, "promote assumed no role: no STS credentials to look for"
+    v1 = published["image"]
     runs.append(run_traced("bootstrap", ["infra", "bootstrap", *config, "--image", v1, "--wait"], sample_app, env,
                            trace_dir))
     assert runs[-1].returncode == 0, runs[-1].stderr
@@ -201,7 +226,7 @@ def test_no_secret_in_output_records_arguments_or_child_environments(aws, boto, 
     record = json.loads(Path(json.loads(runs[-1].stdout)["error"]["record"]).read_text())
     assert record["decision"] == "rolled back" and service_of(boto)["taskDefinition"] == before
 
-    found_secrets = {**fake, **ecr_secrets(aws)}
+    found_secrets = {**fake, **ecr_secrets(aws), **assumed_role_secrets()}
     records = sorted((sample_app / ".shipline" / "records").glob("*.json"))
     assert len(records) >= 2, records
     leaks = []
