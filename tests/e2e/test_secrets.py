@@ -4,10 +4,9 @@ records every execve with its argv and envp.
 
 Secrets are the fake access key, secret key and session token given to the CLI, every ECR password (and
 authorization token) the local ECR issued during the run — the product's own logins among them — and the
-credentials the local STS issued for assumed roles. None may
-appear in a command's stdout (the JSON document), its stderr (the logs, debug level), its result file, the
-deployment records or any file written under the application or the home directory, nor in the argv of
-any execve. Apart from the first execve (the CLI itself, which necessarily carries the environment it was
+credentials the local STS issued for assumed roles. None may appear in a command's stdout (the JSON
+document), its stderr (the logs, debug level), its result file, the deployment records or any file written
+under the application or the home directory, nor in the argv of any execve. Apart from the first execve (the CLI itself, which necessarily carries the environment it was
 given), no execve may carry a secret or an AWS credential variable in its environment.
 """
 from __future__ import annotations
