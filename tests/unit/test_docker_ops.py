@@ -1,5 +1,5 @@
-"""Pushes retry transient registry errors with backoff and stop on the rest (a scripted engine: a
-transient network fault cannot be produced on demand by the real registry)."""
+"""Pushes retry transient registry errors with backoff and stop on the rest, with a scripted engine (the
+real registry's faults, from the ECR front: tests/integration/test_registry_faults.py)."""
 from __future__ import annotations
 
 import pytest
@@ -29,7 +29,7 @@ def test_a_transient_error_is_retried_and_the_digest_returned(monkeypatch) -> No
     monkeypatch.setattr(docker_ops.time, "sleep", lambda seconds: None)
     engine = Engine([[{"error": "read: connection reset by peer"}],
                      [{"status": "Pushed"}, {"aux": {"Digest": "sha256:" + "b" * 64}}]])
-    assert docker_ops.push(engine, "127.0.0.1:5000/team/web", "abc", LOGIN) == "sha256:" + "b" * 64
+    assert docker_ops.push(engine, "127.0.0.1:5000/team/web", "abc", LOGIN, landed=lambda: None) == "sha256:" + "b" * 64
     assert len(engine.api.calls) == 2
     assert engine.api.calls[0][2] == {"username": "AWS", "password": "secret"}  # in the API body, nowhere else
 
@@ -38,7 +38,7 @@ def test_a_permanent_error_is_not_retried(monkeypatch) -> None:
     monkeypatch.setattr(docker_ops.time, "sleep", lambda seconds: None)
     engine = Engine([[{"error": "denied: requested access to the resource is denied"}]])
     with pytest.raises(OperationFailed, match="push of 127.0.0.1:5000/team/web:abc failed: denied"):
-        docker_ops.push(engine, "127.0.0.1:5000/team/web", "abc", LOGIN)
+        docker_ops.push(engine, "127.0.0.1:5000/team/web", "abc", LOGIN, landed=lambda: None)
     assert len(engine.api.calls) == 1
 
 

@@ -6,14 +6,16 @@ import re
 import time
 from collections import deque
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import EnvironmentProblem, OperationFailed
 from .ecr import RegistryLogin
 
 log = logging.getLogger(__name__)
 _STEP = re.compile(r"^Step \d+/\d+ : ")
-_TRANSIENT = ("connection reset", "timeout", "timed out", "502", "503", "504", "eof", "broken pipe")
+# what a retry may get through: a lost connection, a timeout, a throttled or failing registry (429, 5xx)
+_TRANSIENT = re.compile(r"connection reset|connection refused|timeout|timed out|\beof\b|broken pipe|"
+                        r"status: (429|5\d\d)\b|toomanyrequests|unavailable", re.I)
 
 
 def build(engine: Any, context: Path, dockerfile: str, tag: str, *, build_args: dict[str, str],
@@ -63,8 +65,13 @@ def pull(engine: Any, reference: str, login: RegistryLogin | None) -> bool:
         return False
 
 
-def push(engine: Any, repository_uri: str, tag: str, login: RegistryLogin, attempts: int = 4) -> str:
-    """Push one tag, retrying transient errors with backoff; return the pushed digest."""
+def push(engine: Any, repository_uri: str, tag: str, login: RegistryLogin, landed: Callable[[], str | None],
+         attempts: int = 4) -> str:
+    """Push one tag, retrying transient errors with backoff; return the pushed digest.
+
+    When every attempt failed on a transient error, `landed()` says whether the registry holds this image
+    under the tag all the same (a manifest applied whose answer was lost): its digest, or None.
+    """
     for attempt in range(1, attempts + 1):
         digest, error = _push_once(engine, repository_uri, tag, login)
         if error is None:
@@ -74,12 +81,20 @@ def push(engine: Any, repository_uri: str, tag: str, login: RegistryLogin, attem
                                   "repository's tags are immutable: build from a new commit (tags are by SHA)")
         if "authorization token has expired" in error or "no basic auth" in error.lower():
             raise EnvironmentProblem(f"the registry refused the login for {repository_uri}: {error}")
-        if not any(word in error.lower() for word in _TRANSIENT) or attempt == attempts:
+        if not _TRANSIENT.search(error):
             raise OperationFailed(f"push of {repository_uri}:{tag} failed: {error}")
+        if attempt == attempts:
+            break
         wait = 0.5 * 2 ** (attempt - 1)
         log.warning("push of %s:%s failed (%s); retrying in %.1fs", repository_uri, tag, error, wait)
         time.sleep(wait)
-    raise AssertionError("unreachable")
+    digest = landed()
+    if digest is not None:
+        log.info("pushed %s:%s (the registry took it; its last answer was lost)", repository_uri, tag)
+        return digest
+    raise EnvironmentProblem(f"the registry {repository_uri.split('/', 1)[0]} did not take the push of "
+                             f"{repository_uri}:{tag} in {attempts} attempts (last: {error}); no image of this "
+                             "build is tagged with it: push again when the registry answers")
 
 
 def _push_once(engine: Any, repository_uri: str, tag: str, login: RegistryLogin) -> tuple[str, str | None]:

@@ -104,6 +104,17 @@ class Ecr:
             return None
         return details["imageDetails"][0]["imageDigest"]
 
+    def pushed(self, name: str, tag: str) -> tuple[str, str] | None:
+        """(image digest, config digest) of the image `name:tag`, or None (absent, or no config: an index)."""
+        try:
+            images = self.client.batch_get_image(repositoryName=name, imageIds=[{"imageTag": tag}])["images"]
+        except self.client.exceptions.RepositoryNotFoundException:
+            return None
+        if not images:
+            return None
+        config = json.loads(images[0]["imageManifest"]).get("config", {}).get("digest")
+        return (images[0]["imageId"]["imageDigest"], config) if config else None
+
     def image(self, name: str, digest: str) -> dict[str, Any]:
         return self.client.describe_images(repositoryName=name, imageIds=[{"imageDigest": digest}])["imageDetails"][0]
 

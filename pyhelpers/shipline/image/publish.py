@@ -176,7 +176,14 @@ def push(config: str = "shipline.yaml", environment: str | None = None, allow_di
 def _push_tags(engine: Any, ecr: Ecr, built: BuildPlan, repo: dict[str, Any], login: RegistryLogin) -> str:
     """Push the primary tag (uploading what the registry lacks), then add the other tags through the
     ECR API (one call each, nothing uploaded); return the digest."""
-    digest = docker_ops.push(engine, repo["repositoryUri"], built.revision.primary_tag, login)
+    tag = built.revision.primary_tag
+
+    def landed() -> str | None:  # this engine's image under the tag: same config (the image ID), same image
+        found = ecr.pushed(built.repository, tag)
+        local = engine.images.get(f"{repo['repositoryUri']}:{tag}").id
+        return found[0] if found is not None and found[1] == local else None
+
+    digest = docker_ops.push(engine, repo["repositoryUri"], tag, login, landed)
     ecr.add_tags(built.repository, digest, built.tags[1:])
     return digest
 

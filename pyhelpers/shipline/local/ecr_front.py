@@ -3,12 +3,21 @@
 Docker clients talk to the front as they would to <account>.dkr.ecr.<region>.amazonaws.com: it checks
 the ECR authorization token, refuses pushes that ECR refuses, forwards everything else to its own
 docker-registry, and records each pushed manifest in the ECR API before the push returns.
+
+Faults (off by default): set `front.faults` to anything with `next_fault(operation) -> kind | None`, e.g.
+`shipline.local.faults.FaultSchedule`. It is asked once per request of the operations in FAULTABLE, and
+answers with a kind: `throttle` (429 TOOMANYREQUESTS), `server-error` (500 UNKNOWN), `unavailable` (503
+UNAVAILABLE), `reset-before` (the connection is reset, nothing applied), `reset-after` (the request is
+applied, then the connection is reset: the answer is lost) or `slow` (applied, answered late).
 """
 from __future__ import annotations
 
 import base64
 import json
 import re
+import socket
+import struct
+import time
 from pathlib import Path
 from typing import Any, Iterable, Protocol
 
@@ -22,6 +31,12 @@ _PATH = re.compile(r"^/v2/(?P<name>.+?)/(?P<kind>manifests|blobs|tags)/(?P<rest>
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
                "proxy-authorization", "proxy-authenticate", "host", "authorization", "content-length"}
 _READ_WHOLE = 16 * 1024 * 1024
+# the registry operations a fault plan is asked about: a push's existence checks, uploads and manifest
+FAULTABLE = ("registry.HEAD blob", "registry.PATCH upload", "registry.PUT upload", "registry.HEAD manifest",
+             "registry.PUT manifest")
+_ANSWERS = {"throttle": (429, "TOOMANYREQUESTS", "Rate exceeded"),
+            "server-error": (500, "UNKNOWN", "We encountered an internal error."),
+            "unavailable": (503, "UNAVAILABLE", "Service is unavailable.")}
 
 
 class RegistryError(Exception):
@@ -30,6 +45,12 @@ class RegistryError(Exception):
     def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+
+
+class FaultPlan(Protocol):
+    """Which fault, if any, a registry request gets (see FAULTABLE for the operation names)."""
+
+    def next_fault(self, operation: str) -> str | None: ...
 
 
 class Catalog(Protocol):
@@ -56,6 +77,8 @@ class EcrFront:
         self.upstream = Registry(state_dir / f"registry-{account}-{region}")
         self.http = requests.Session()
         self.requests: list[tuple[str, str]] = []   # (method, path) of every request, for tests and audits
+        self.faults: FaultPlan | None = None         # off; a test sets a plan (the module docstring)
+        self.slow_seconds = 1.5                      # how late a `slow` fault answers
         self._server: LoopbackServer | None = None
 
     @property
@@ -78,6 +101,7 @@ class EcrFront:
         self.upstream.wipe()
         self.upstream.start()
         self.requests.clear()
+        self.faults = None
 
     def stop(self) -> None:
         if self._server is not None:
@@ -104,11 +128,20 @@ class EcrFront:
             if not self.emulation.repository_exists(self.account, self.region, name):
                 raise RegistryError(404, "NAME_UNKNOWN", f"The repository with name '{name}' does not exist "
                                                          f"in the registry with id '{self.account}'")
+            fault = self._fault(_operation(request.method, match["kind"], match["rest"]))
+            if fault == "reset-before":
+                _reset(environ)
             if match["kind"] == "manifests" and request.method == "PUT":
-                return self._put_manifest(request, name, match["rest"])(environ, start_response)
-            response = self._forward(request, self._body(request))
+                response = self._put_manifest(request, name, match["rest"])
+            else:
+                response = self._forward(request, self._body(request))
             if match["kind"] == "manifests" and request.method == "DELETE" and response.status_code == 202:
                 self.emulation.forget_manifest(self, name, match["rest"])
+            if fault == "reset-after":
+                response.close()
+                _reset(environ)
+            if fault == "slow":
+                time.sleep(self.slow_seconds)
             return response(environ, start_response)
         except RegistryError as error:
             body = json.dumps({"errors": [{"code": error.code, "message": error.message}]}).encode()
@@ -116,6 +149,13 @@ class EcrFront:
             for key, value in error.headers.items():
                 response.headers[key] = value
             return response(environ, start_response)
+
+    def _fault(self, operation: str | None) -> str | None:
+        """The plan's fault for this request; an error answer is raised here, before anything is applied."""
+        fault = self.faults.next_fault(operation) if self.faults is not None and operation else None
+        if fault in _ANSWERS:
+            raise RegistryError(*_ANSWERS[fault])
+        return fault
 
     def _authorize(self, header: str) -> None:
         realm = {"WWW-Authenticate": f'Basic realm="{self.endpoint}/",service="ecr.amazonaws.com"'}
@@ -166,3 +206,19 @@ class EcrFront:
         response = Response(chunks, upstream.status_code, headers=out, direct_passthrough=True)
         response.call_on_close(upstream.close)
         return response
+
+
+def _operation(method: str, kind: str, rest: str) -> str | None:
+    """The FAULTABLE name of a registry request, or None."""
+    what = {"manifests": "manifest", "blobs": "upload" if rest.startswith("uploads/") else "blob"}.get(kind)
+    operation = f"registry.{method} {what}"
+    return operation if operation in FAULTABLE else None
+
+
+def _reset(environ: dict) -> None:
+    """Drop the client's connection with a TCP reset (no answer at all): the server closes it on return."""
+    connection = environ["werkzeug.socket"]
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    connection.shutdown(socket.SHUT_RD)  # the server reads no next request on this connection: it closes it
+    connection.close()  # the real close, and so the reset, comes when the server lets go of the socket
+    raise ConnectionResetError("fault injected: connection reset")
