@@ -33,9 +33,13 @@ def parse_duration(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError(f"invalid duration {value!r}: write a number and a unit, e.g. 90s, 15m or 1h")
     if isinstance(value, (int, float)):
-        if not math.isfinite(value):
+        try:
+            seconds = float(value)  # an integer beyond a float's range overflows
+        except OverflowError:
+            seconds = math.inf
+        if not math.isfinite(seconds):
             raise ValueError(f"invalid duration {value!r}: give a finite number of seconds or e.g. 90s, 15m")
-        return float(value)
+        return seconds
     match = _DURATION.match(str(value).strip())
     if not match:
         raise ValueError(f"invalid duration {value!r}: write a number and a unit, e.g. 90s, 15m or 1h")

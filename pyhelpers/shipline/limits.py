@@ -33,15 +33,47 @@ def load_json(text: str, source: str) -> Any:
     def constant(name: str) -> Any:
         raise BadInput(f"{source}: {name} is not a number JSON allows; give a finite number")
 
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in seen:
+                raise BadInput(f"{source}: key {key!r} is given twice; keep one", [Problem(key, "duplicate key",
+                                                                                            source=source)])
+            seen[key] = value
+        return seen
+
     try:
-        data = json.loads(text, parse_constant=constant)
+        data = json.loads(text, parse_constant=constant, object_pairs_hook=unique)
     except RecursionError:
         raise too_deep(source) from None
     except json.JSONDecodeError as exc:
         raise BadInput(f"{source}: not valid JSON at line {exc.lineno}: {exc.msg}",
                        [Problem("", exc.msg, exc.lineno, source)]) from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise BadInput(f"{source}: a value JSON cannot hold here: {exc}") from None
     check_depth(data, source)
+    check_text(data, source)
     return data
+
+
+def check_text(data: Any, source: str) -> None:
+    """Raise BadInput naming the key when a string of `data` is not text UTF-8 can hold (a lone surrogate)."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((f"{path}.{key}" if path else str(key), key) for key in value)
+            stack.extend((f"{path}.{key}" if path else str(key), item) for key, item in value.items())
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                where = ascii(path) if path else "the document"
+                raise BadInput(f"{source}: {where}: holds {value[exc.start]!r}, a lone surrogate that is no "
+                               "character; fix the escape", [Problem(ascii(path), "a lone surrogate",
+                                                                     source=source)]) from None
 
 
 def read_text(path: Path, source: str) -> str:

@@ -122,7 +122,7 @@ def _check_value(param: Param, value: Any) -> tuple[Any, str | None]:
     }[kind](value)
     if not ok:
         return value, f"expected {TYPES[kind].lower()}, got {type(value).__name__} {value!r}"
-    if kind == "float" and not math.isfinite(value):
+    if kind == "float" and not _finite(value):
         return value, f"must be a finite number; got {value}"
     if param.choices and value not in param.choices:
         return value, f"must be one of {', '.join(param.choices)}; got {value!r}"
@@ -134,6 +134,14 @@ def _check_value(param: Param, value: Any) -> tuple[Any, str | None]:
     if problem:
         return value, f"{param.flag}: {problem}"
     return (float(value) if kind == "float" else value), None
+
+
+def _finite(value: float) -> bool:
+    """A number a float can hold: not NaN or an infinity, nor an integer beyond a float's range."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _load(path: str) -> Any:

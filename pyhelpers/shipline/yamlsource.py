@@ -101,7 +101,10 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 
 def parse_yaml(text: str, source: str) -> YamlDocument:
-    loader = _BoundedLoader(text)
+    try:
+        loader = _BoundedLoader(text)  # its reader refuses characters YAML does not allow (a raw BEL)
+    except yaml.YAMLError as exc:
+        raise BadInput(f"{source}: not valid YAML: {exc}") from None
     try:
         try:
             root = loader.get_single_node()
@@ -123,6 +126,8 @@ def parse_yaml(text: str, source: str) -> YamlDocument:
         raise BadInput(f"{source}: not valid YAML", [Problem("", message, line, source)]) from None
     except yaml.YAMLError as exc:
         raise BadInput(f"{source}: not valid YAML: {exc}") from None
+    except ValueError as exc:  # a value YAML parses but Python cannot hold: 2024-13-45, a 5,000-digit integer
+        raise BadInput(f"{source}: a value that is not valid: {exc}") from None
     finally:
         loader.dispose()
     return YamlDocument(source, data, root)

@@ -120,6 +120,12 @@ def _from_template(template: Path, variables: dict[str, Any], env: ResolvedEnvir
     except jinja2.TemplateError as error:
         raise BadInput(f"{template}: cannot render: {error}",
                        [Problem("", str(error), _line(error, template), str(template))]) from None
+    except RecursionError:
+        raise BadInput(f"{template}: includes itself (directly or through another template) without end; "
+                       "remove the loop") from None
+    except (ArithmeticError, TypeError, ValueError, LookupError, RuntimeError) as error:  # 1 // 0, cycler()
+        raise BadInput(f"{template}: cannot render: {type(error).__name__}: {error}",
+                       [Problem("", str(error), _line(error, template), str(template))]) from None
     return _parse(text, template)
 
 

@@ -80,6 +80,8 @@ class StepSpec implements Serializable {
                 if (param.required) {
                     found << "'${param.name}' is required".toString()
                 }
+            } else if (param.required && value instanceof CharSequence && !value.toString().trim()) {
+                found << "'${param.name}' is required (got an empty String)".toString()
             } else {
                 String problem = typeProblem(param, value) ?: rangeProblem(param, value)
                 if (problem) {
@@ -172,10 +174,11 @@ class StepSpec implements Serializable {
         return "must be ${article} ${param.type_name} (got ${value.getClass().simpleName})"
     }
 
-    /** NaN or an infinity: no JSON number, so the params file could not hold it. */
+    /** NaN, an infinity, or beyond a double's range (a huge BigInteger): no number the CLI can use. */
     @NonCPS
     private static boolean notFinite(Number value) {
-        return (value instanceof Double || value instanceof Float) && (value.isNaN() || value.isInfinite())
+        double asDouble = value.doubleValue()
+        return Double.isNaN(asDouble) || Double.isInfinite(asDouble)
     }
 
     @NonCPS
