@@ -44,3 +44,20 @@ def test_a_permanent_error_is_not_retried(monkeypatch) -> None:
 
 def test_the_login_never_shows_its_password() -> None:
     assert "secret" not in repr(LOGIN)
+
+
+@pytest.mark.parametrize("error, transient", [
+    ("received unexpected HTTP status: 500 INTERNAL SERVER ERROR", True),
+    ("toomanyrequests: Rate exceeded", True),
+    ("read tcp 127.0.0.1:1->127.0.0.1:2: read: connection reset by peer", True),
+    ("blob upload invalid: digest sha256:500c3d502ab5031 does not match", False),  # a digest's digits
+    ("manifest invalid: manifest invalid", False)])
+def test_what_is_transient_is_read_from_the_error_not_from_digits_anywhere(monkeypatch, error, transient) -> None:
+    monkeypatch.setattr(docker_ops.time, "sleep", lambda seconds: None)
+    engine = Engine([[{"error": error}], [{"aux": {"Digest": "sha256:" + "c" * 64}}]])
+    if transient:
+        assert docker_ops.push(engine, "127.0.0.1:5000/team/web", "abc", LOGIN, landed=lambda: None)
+    else:
+        with pytest.raises(OperationFailed):
+            docker_ops.push(engine, "127.0.0.1:5000/team/web", "abc", LOGIN, landed=lambda: None)
+    assert len(engine.api.calls) == (2 if transient else 1)
