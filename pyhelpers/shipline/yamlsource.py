@@ -65,6 +65,18 @@ class _BoundedLoader(yaml.SafeLoader):
             self.depth -= 1
 
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """A value YAML parses but Python cannot build (2024-13-45, !!timestamp x, a 5,000-digit integer) is
+        an error at its line, not a traceback."""
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, AttributeError, ArithmeticError, LookupError) as exc:
+            what = repr(node.value if len(node.value) <= 40 else node.value[:40] + "...") \
+                if isinstance(node, yaml.ScalarNode) else "the value"
+            raise yaml.constructor.ConstructorError(None, None, f"{what} is not a valid {node.tag.rsplit(':', 1)[-1]}"
+                                                    f" ({exc})", node.start_mark) from None
+
+
 class _TooDeep(Exception):
     pass
 
@@ -126,8 +138,6 @@ def parse_yaml(text: str, source: str) -> YamlDocument:
         raise BadInput(f"{source}: not valid YAML", [Problem("", message, line, source)]) from None
     except yaml.YAMLError as exc:
         raise BadInput(f"{source}: not valid YAML: {exc}") from None
-    except ValueError as exc:  # a value YAML parses but Python cannot hold: 2024-13-45, a 5,000-digit integer
-        raise BadInput(f"{source}: a value that is not valid: {exc}") from None
     finally:
         loader.dispose()
     return YamlDocument(source, data, root)

@@ -270,10 +270,13 @@ CASES: dict[str, Case] = {
     "config-several-documents: two YAML documents": Case(CHECK, 2, "not valid YAML",
                                                          config=("version: 1", "service: x\n---\nversion: 1")),
     "config-control-character: a raw BEL": Case(CHECK, 2, "shipline.yaml", config=("cluster: demo", "cluster: de\x07mo")),
+    "config-tag-mismatch: !!timestamp x": Case(CHECK, 2, "'x' is not a valid timestamp",
+                                               config=("cluster: demo", "cluster: !!timestamp x")),
+    "config-tag-mismatch: !!bool x": Case(CHECK, 2, "'x' is not a valid bool", config=("cluster: demo", "cluster: !!bool x")),
     "config-undefined-alias: *nothing": Case(CHECK, 2, "not valid YAML", config=("cluster: demo", "cluster: *nothing")),
     "config-non-string-key: 1: x": Case(CHECK, 2, "[1]: Keys should be strings", config=("cluster: demo", "cluster: demo\n1: x")),
     "config-huge-integer: 400 digits": Case(CHECK, 2, "deploy.timeout", config=("timeout: 10m", "timeout: 1" + "0" * 400)),
-    "config-huge-integer: 5,000 digits": Case(CHECK, 2, "shipline.yaml: a value that is not valid",
+    "config-huge-integer: 5,000 digits": Case(CHECK, 2, "shipline.yaml:10: YAML syntax error: '1000",
                                               config=("timeout: 10m", "timeout: 1" + "0" * 5000)),
     "config-pattern: a region that is none": Case(CHECK, 2, "region", config=("region: us-east-1", "region: mars-1")),
     "config-number-for-string: an unquoted account id": Case(
@@ -314,7 +317,7 @@ CASES: dict[str, Case] = {
     "config-directory-not-found: the build context": Case(
         CHECK, 2, "image.context", config=("repository: demo/web", "repository: demo/web\n  context: nowhere")),
     "config-invalid-date: allowlist expires 2024-13-45": Case(
-        CHECK, 2, "shipline.yaml: a value that is not valid: month must be in 1..12",
+        CHECK, 2, "'2024-13-45' is not a valid timestamp (month must be in 1..12)",
         config=("version: 1", "version: 1\nscan: {allowlist: [{id: CVE-2024-12345, expires: 2024-13-45, reason: x}]}")),
     "config-relative-url-path: health_check.path without /": Case(
         CHECK, 2, "load_balancer.health_check.path", config=("  port: 8080", "  port: 8080\n  health_check: {path: health}")),

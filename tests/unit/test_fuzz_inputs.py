@@ -25,7 +25,7 @@ from shipline.config import load_config
 from shipline.errors import ShiplineError
 from shipline.taskdef.render import render_document
 
-FUZZ = settings(derandomize=True, max_examples=200, deadline=None, database=None,
+FUZZ = settings(derandomize=True, max_examples=300, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 EXAMPLE = ROOT / "examples" / "webapp"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/webapp@sha256:" + "a" * 64
@@ -61,7 +61,9 @@ def _mutations(text: str) -> st.SearchStrategy[str]:
     """`text` with a slice replaced by generated text, or a YAML/Jinja2 fragment."""
     fragments = st.sampled_from(["{", "}", "[", "]", ":", "- ", "&a ", "*a", "!!python/none ", "---\n", "\t", '"',
                                  "'", "\\", "\x00", "\x07", "\ud800", ".inf", ".nan", "1e999", "0x", "<<: *a\n",
-                                 "{{", "}}", "{%", "%}", "|", "(", ")", ".__class__", "**", "//", "range(", "~"])
+                                 "{{", "}}", "{%", "%}", "|", "(", ")", ".__class__", "**", "//", "range(", "~",
+                                 "2024-13-45", "1" + "0" * 5000, "9" * 400, "-9" * 200, "? ", "!!binary x",
+                                 "!!timestamp x", "!!float x", "!!int x", "%YAML 1.1\n"])
     insert = st.one_of(fragments, st.text(max_size=12))
     return st.tuples(st.integers(0, len(text)), st.integers(0, 40), st.lists(insert, max_size=4)).map(
         lambda cut: text[:cut[0]] + "".join(cut[2]) + text[cut[0] + cut[1]:])
@@ -70,8 +72,15 @@ def _mutations(text: str) -> st.SearchStrategy[str]:
 CONFIG_TEXT = (EXAMPLE / "shipline.yaml").read_text()
 
 
+TAGS = ["!!str", "!!int", "!!float", "!!bool", "!!null", "!!timestamp", "!!binary", "!!set", "!!omap", "!!pairs",
+        "!!seq", "!!map", "!!merge", "!!python/none", "!!python/name:os.system", "!custom", ""]
+tagged = st.tuples(st.sampled_from(TAGS), st.one_of(st.sampled_from(["x", "1", "2024-13-45", "0x1g", "[a]", "{a: 1}",
+                                                                     "'@@'", "1" + "0" * 5000]), st.text(max_size=8)))
+
+
 @FUZZ
-@given(st.one_of(_mutations(CONFIG_TEXT), structures.map(lambda data: yaml.safe_dump(data, allow_unicode=True)),
+@given(st.one_of(_mutations(CONFIG_TEXT),
+                 tagged.map(lambda tag: CONFIG_TEXT.replace("cluster: demo", f"cluster: {tag[0]} {tag[1]}")), structures.map(lambda data: yaml.safe_dump(data, allow_unicode=True)),
                  st.text(max_size=200)))
 def test_config_loader_raises_only_shipline_errors(workdir: Path, text: str) -> None:
     path = workdir / "shipline.yaml"
