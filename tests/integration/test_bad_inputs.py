@@ -306,6 +306,9 @@ CASES: dict[str, Case] = {
     "config-silence-unknown-rule: image.silence_rules": Case(
         CHECK, 2, "image.silence_rules[0]",
         config=("repository: demo/web", "repository: demo/web\n  silence_rules: [no-such-rule]")),
+    "config-silence-unknown-rule: task_definition.silence_rules": Case(
+        CHECK, 2, "task_definition.silence_rules[0]",
+        config=("  template: taskdef.json.j2", "  template: taskdef.json.j2\n  silence_rules: [no-such-rule]")),
     "config-exclusive-fields: template and from_service": Case(
         CHECK, 2, "task_definition", config=("  template: taskdef.json.j2", "  template: taskdef.json.j2\n"
                                                                              "  from_service: true")),
