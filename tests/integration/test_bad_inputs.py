@@ -458,9 +458,10 @@ def test_at_least_100_distinct_kinds_across_both_suites() -> None:
     assert len(kinds) >= 100, len(kinds)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def fake_endpoint() -> Iterator[dict[str, str]]:
-    """Servers on 127.0.0.1 that answer every request with one of ANSWERS; name -> URL."""
+    """Servers on 127.0.0.1 that answer every request with one of ANSWERS; name -> URL. Once for the module:
+    they keep no state, and stopping one waits for its poll interval."""
     servers = []
     urls = {}
     for name, (status, kind, body) in ANSWERS.items():
