@@ -13,7 +13,7 @@ from helpers import run_cli
 from shipline.local.faults import FAILING, FaultProxy, FaultSchedule
 
 SCHEDULE = FaultSchedule(seed=20261201, rate=0.1)   # one schedule for the module: every kind on every operation
-RELEASES = {"v2": 0, "unhealthy": 1, "crash-late": 1, "errors-late": 1}   # expected exit codes
+RELEASES = {"v2": 0, "unhealthy": 1, "crash-late": 1}   # expected exit codes (errors and hangs: test_deploy)
 OUTCOMES: list[dict] = []
 
 
