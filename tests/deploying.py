@@ -23,9 +23,10 @@ def with_deploy_settings(app: Path, settings: str) -> None:
     git(app, "commit", "-qam", "deploy settings for this test")
 
 
-def build_and_push(engine, context: Path, uri: str, tag: str, auth: dict[str, str]) -> str:
-    """Build `context` as `uri:tag`, push it; return the image by digest."""
-    engine.images.build(path=str(context), rm=True, tag=f"{uri}:{tag}")
+def build_and_push(engine, context: Path, uri: str, tag: str, auth: dict[str, str],
+                   buildargs: dict[str, str] | None = None) -> str:
+    """Build `context` (with `buildargs`) as `uri:tag`, push it; return the image by digest."""
+    engine.images.build(path=str(context), rm=True, tag=f"{uri}:{tag}", buildargs=buildargs)
     digest = ""
     for line in engine.images.push(uri, tag=tag, stream=True, decode=True, auth_config=auth):
         assert "error" not in line, line

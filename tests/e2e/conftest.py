@@ -16,19 +16,19 @@ VARIANTS = {
     "unhealthy": {"www/health": None},                        # /health answers 404
     "crash": {"CMD": '["sh", "-c", "echo starting; echo giving up >&2; exit 7"]'},
     "job": {"CMD": '["sh", "-c", "echo migrating 1; echo migrating 2; echo done; exit 3"]'},
-    # serves /health (so it passes its health checks and its deployment completes), then exits 42 after 20 s
-    "crash-late": {"CMD": '["sh", "-c", "httpd -f -v -p 8080 -h /www & sleep 20; exit 42"]'},
-    # healthy, then /health answers 404 after 15 s (its health checks fail late)
-    "errors-late": {"CMD": '["sh", "-c", "httpd -f -v -p 8080 -h /www & sleep 15; rm /www/health; wait"]'},
-    # healthy, then after 15 s it accepts connections and never answers (its health checks time out)
-    "slow-late": {"CMD": '["sh", "-c", "httpd -f -p 8080 -h /www & sleep 15; kill $!; '
-                         'while :; do nc -l -p 8080 >/dev/null; done"]'},
+    # late-failing releases, by the sample app's FAILURE build argument (examples/webapp/serve): each passes its
+    # health checks and completes, then exits 42 after 20 s / answers 404 on /health / stops answering after 15 s
+    "crash-late": {"FAILURE": "crash-after:20"},
+    "errors-late": {"FAILURE": "errors-after:15"},
+    "slow-late": {"FAILURE": "hang-after:15"},
 }
 
 
 def _variant(app: Path, changes: dict[str, str | None], into: Path) -> Path:
     shutil.copytree(app, into)
     for path, content in changes.items():
+        if path == "FAILURE":
+            continue  # a build argument
         if path == "CMD":
             dockerfile = into / "Dockerfile"
             lines = [f"CMD {content}" if line.startswith("CMD ") else line
@@ -51,6 +51,8 @@ def push_variant(aws, boto, docker_engine, sample_app, tmp_path) -> Callable[[st
 
     def push(name: str) -> str:
         context = _variant(sample_app, VARIANTS[name], tmp_path / f"variant-{name}")
-        return build_and_push(docker_engine, context, uri, name, {"username": user, "password": password})
+        failure = VARIANTS[name].get("FAILURE")
+        return build_and_push(docker_engine, context, uri, name, {"username": user, "password": password},
+                              buildargs={"FAILURE": failure} if failure else None)
 
     return push

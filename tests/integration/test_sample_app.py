@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -53,3 +54,36 @@ def test_container_serves_health_and_its_revision(docker_engine, built, world) -
         assert "APP_REVISION=abc123" in image.attrs["Config"]["Env"]
     finally:
         container.remove(force=True)
+
+
+def _health(port: str) -> int | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return None
+
+
+@pytest.mark.parametrize("failure", ["crash-after:2", "errors-after:2", "hang-after:2"])
+def test_the_failure_build_argument_makes_a_release_that_fails_late(docker_engine, sample_app, world, failure):
+    """Healthy first (it passes its health checks), then it exits 42, answers 404 or stops answering."""
+    own_build_chain(sample_app / "Dockerfile", world.id)
+    tag = f"shipline-test/webapp:late-{world.id}"
+    image, _ = docker_engine.images.build(path=str(sample_app), tag=tag, rm=True, buildargs={"FAILURE": failure},
+                                          labels=world.labels)
+    container = docker_engine.containers.run(image.id, detach=True, ports={"8080/tcp": ("127.0.0.1", None)},
+                                             labels={CONTAINER_LABEL: "test", **world.labels})
+    try:
+        container.reload()
+        port = container.ports["8080/tcp"][0]["HostPort"]
+        wait_until(lambda: _health(port) == 200, "sample app /health", 10)
+        if failure.startswith("crash"):
+            assert container.wait(timeout=20)["StatusCode"] == 42
+        else:
+            wait_until(lambda: _health(port) == (404 if failure.startswith("errors") else None),
+                       f"the late failure of {failure}", 20)
+    finally:
+        container.remove(force=True)
+        remove_tags(docker_engine, tag)
