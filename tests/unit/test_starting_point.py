@@ -7,6 +7,7 @@ import pytest
 
 from shipline.deployment.known_good import LAST_GOOD_TAG
 from shipline.deployment.starting_point import assess
+from shipline.errors import EnvironmentProblem
 
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:{}"
 
@@ -57,7 +58,12 @@ def test_the_known_good_revision_deployed_again_is_already_good():
     assert start.already_good and start.adopt == "ecs-svc/0"
 
 
-@pytest.mark.parametrize("state", ["FAILED"])
-def test_a_failed_deployment_of_the_same_revision_gets_a_new_deployment(state):
-    start = assess(service((2, state), (1, "ACTIVE"), good=1), TD.format(2))
+def test_a_failed_deployment_of_the_same_revision_gets_a_new_deployment():
+    start = assess(service((2, "FAILED"), (1, "ACTIVE"), good=1), TD.format(2))
     assert start.adopt is None and not start.refused and start.known_good == TD.format(1)
+
+
+def test_a_service_without_ecs_deployments_is_an_environment_problem_naming_its_controller():
+    with pytest.raises(EnvironmentProblem, match="CODE_DEPLOY"):
+        assess({"serviceName": "web", "deployments": [], "deploymentController": {"type": "CODE_DEPLOY"}},
+               TD.format(2))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import EnvironmentProblem
 from .known_good import last_good
 
 
@@ -25,6 +26,11 @@ class StartingPoint:
 def assess(service: dict[str, Any], target: str) -> StartingPoint:
     """Decide from `service` (DescribeServices with include=['TAGS']) how a deploy of `target` starts."""
     deployments = service.get("deployments", [])
+    if not deployments:
+        controller = service.get("deploymentController", {}).get("type", "ECS")
+        raise EnvironmentProblem(f"service {service.get('serviceName')} has no ECS deployment to start from "
+                                 f"(its deployment controller is {controller}): rolling and doubling need the "
+                                 "ECS controller")
     primary = deployments[0]
     state = primary.get("rolloutState")
     steady = state == "COMPLETED" and len(deployments) == 1
