@@ -27,9 +27,15 @@ log = logging.getLogger("shipline")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The `shipline` command; a reader that closes its pipe early (`| head`) ends it quietly."""
+    """The `shipline` command; a reader that closes its pipe early (`| head`) ends it quietly with 141,
+    whether stdout is buffered or not (what is buffered is flushed here, where a closed pipe is caught)."""
     try:
-        return _main(argv)
+        try:
+            code = _main(argv)
+        except SystemExit as done:  # argparse's --help and usage errors
+            code = done.code if isinstance(done.code, int) else (0 if done.code is None else 2)
+        sys.stdout.flush()
+        return code
     except BrokenPipeError:
         # stdout's reader is gone: say nothing more (the interpreter's final flush must not fail either)
         devnull = os.open(os.devnull, os.O_WRONLY)
