@@ -617,5 +617,7 @@ def test_a_closed_stdout_ends_the_command_quietly(args: list[str], buffered: boo
         os.close(write_end)
     assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr, result.stderr
     assert "Exception ignored" not in result.stderr, result.stderr
-    # unbuffered, argparse's help ignores the failed write itself; anything else ends as a shell reports SIGPIPE
-    assert result.returncode == (0 if "--help" in args and not buffered else 141)
+    # unbuffered, argparse's help may ignore the failed write itself (newer Pythons do): 0; anything else ends
+    # as a shell reports SIGPIPE
+    quiet = {0, 141} if "--help" in args and not buffered else {141}
+    assert result.returncode in quiet, result.returncode
