@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..references import SECRET_NAME
+
 RULES = {
     "base-image-unpinned": "error",
     "add-url": "error",
@@ -21,7 +23,6 @@ RULES = {
     "cache-defeating-layer-order": "warning",
 }
 
-_SECRET_NAME = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL)", re.I)
 _BUILD_TOOLS = re.compile(r"\b(apt-get|apt|yum|dnf|apk)\b[^&;|]*\b(install|add)\b[^&;|]*"
                           r"\b(gcc|g\+\+|make|build-essential|build-base|clang|cmake|git|golang|maven|gradle)\b")
 _DEPENDENCY_INSTALL = re.compile(r"\b(pip3? install|npm (ci|install)|yarn install|bundle install|go mod download|"
@@ -68,7 +69,7 @@ def check(dockerfile: Path, context: Path, *, require_digest: bool = False,
                 "pinned checksum, or COPY a vendored file")
         if instruction["instruction"] in ("ENV", "ARG"):
             for name in _declared_names(instruction["value"]):
-                if _SECRET_NAME.search(name):
+                if SECRET_NAME.search(name):
                     add("secret-in-env-or-arg", instruction["startline"],
                         f"{instruction['instruction']} {name} looks like a secret: it stays in the image history;"
                         " pass secrets at run time (task definition secrets) instead")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import BadInput, Problem
+from ..references import SECRET_NAME
 from .shape import shape_problems
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,6 @@ FARGATE_SIZES: dict[int, list[int]] = {
 }
 MOVING_TAGS = {"latest", "stable", "main", "master", "production", "prod", "staging", "dev", "develop", "edge",
                "nightly", "current", "release"}
-_SECRET_NAME = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL)", re.I)
 _VALUE_FROM = re.compile(r"^(arn:aws[a-z-]*:(secretsmanager|ssm):[a-z0-9-]+:\d{12}:.+|/?[\w.\-/]+)$")
 
 
@@ -242,7 +242,7 @@ class TaskRules:
                 name, value = variable.get("name", ""), str(variable.get("value", ""))
                 if name in allowed_env:
                     continue
-                if _SECRET_NAME.search(name) or _high_entropy(value):
+                if SECRET_NAME.search(name) or _high_entropy(value):
                     self.add("secret-in-environment", f"containerDefinitions[{index}].environment[{env_index}]",
                              f"{name} looks like a secret: move it to secrets[].valueFrom (Secrets Manager or "
                              "SSM), or list it in task_definition.allow_plain_env")
