@@ -76,7 +76,7 @@ class EcrFront:
         self.port = procs.free_port()
         self.upstream = Registry(state_dir / f"registry-{account}-{region}")
         self.http = requests.Session()
-        self.requests: list[tuple[str, str]] = []   # (method, path) of every request, for tests and audits
+        self.requests: list[tuple[str, str]] = []   # (method, path?query) of every request, for tests and audits
         self.faults: FaultPlan | None = None         # off; a test sets a plan (the module docstring)
         self.slow_seconds = 1.5                      # how late a `slow` fault answers
         self._server: LoopbackServer | None = None
@@ -114,7 +114,7 @@ class EcrFront:
         from werkzeug.wrappers import Request, Response
 
         request = Request(environ)
-        self.requests.append((request.method, request.path))
+        self.requests.append((request.method, request.full_path.rstrip("?")))
         try:
             self._authorize(request.headers.get("Authorization", ""))
             if request.path in ("/v2/", "/v2"):
