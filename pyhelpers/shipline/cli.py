@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .commands import COMMANDS
-from .errors import EXIT_CODES, BadInput, Problem, ShiplineError, as_shipline_error
+from .errors import EXIT_CODES, BadInput, Problem, ShiplineError
 from .limits import load_json, read_text
 from .params import Command, Param
+from .translate import as_shipline_error
 
 log = logging.getLogger("shipline")
 

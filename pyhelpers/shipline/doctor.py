@@ -5,7 +5,8 @@ import logging
 import os
 from typing import Any, Callable
 
-from .errors import EnvironmentProblem, ShiplineError, as_shipline_error
+from .errors import EnvironmentProblem, ShiplineError
+from .translate import as_shipline_error
 
 log = logging.getLogger(__name__)
 

@@ -108,20 +108,3 @@ class Paused(ShiplineError):
 class RefusedByGuard(ShiplineError):
     exit_code = EXIT_REFUSED
 
-
-def as_shipline_error(exc: BaseException) -> ShiplineError | None:
-    """The user-facing error for `exc`, or None when it is a bug (shown with a traceback)."""
-    if isinstance(exc, ShiplineError):
-        return exc
-    module = type(exc).__module__.split(".")[0]
-    if module in ("botocore", "boto3"):
-        from .aws import translate_error
-
-        return translate_error(exc)
-    if module == "docker":
-        from .docker_engine import translate_error as translate_docker_error
-
-        return translate_docker_error(exc)
-    if module in ("requests", "urllib3") and "Connection" in type(exc).__name__:
-        return EnvironmentProblem(f"connection failed: {exc}; check the address and the network")
-    return None

@@ -4,7 +4,8 @@ from __future__ import annotations
 import requests
 from botocore.exceptions import EndpointConnectionError, NoCredentialsError, NoRegionError
 
-from shipline.errors import EXIT_ENVIRONMENT, BadInput, Problem, as_shipline_error
+from shipline.errors import EXIT_ENVIRONMENT, BadInput, Problem
+from shipline.translate import as_shipline_error
 
 
 def test_environment_problems_are_exit_3_and_bugs_are_not_translated() -> None:
@@ -35,3 +36,14 @@ def test_a_missing_aws_resource_is_exit_3_and_other_aws_errors_exit_1() -> None:
     assert missing is not None and missing.exit_code == EXIT_ENVIRONMENT and "Cluster not found" in missing.message
     failed = as_shipline_error(error("ThrottlingException"))
     assert failed is not None and failed.exit_code == 1
+
+
+def test_docker_errors_are_translated_naming_the_engine(monkeypatch) -> None:
+    import docker
+
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:9")
+    unreachable = as_shipline_error(docker.errors.DockerException("Connection aborted"))
+    assert unreachable is not None and unreachable.exit_code == EXIT_ENVIRONMENT
+    assert "tcp://127.0.0.1:9" in unreachable.message
+    refused = as_shipline_error(docker.errors.APIError("500 Server Error", explanation="no space left"))
+    assert refused is not None and refused.exit_code == 1 and "no space left" in refused.message
