@@ -11,6 +11,7 @@ from typing import Any, Callable
 from .. import aws
 from ..config import LoadedConfig, ResolvedEnvironment, load_config
 from ..errors import EnvironmentProblem, OperationFailed, TimedOut
+from ..imageref import registry_and_repository
 
 log = logging.getLogger(__name__)
 TASKS_TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
@@ -255,9 +256,9 @@ def _execution_policy(document: dict[str, Any], env: ResolvedEnvironment) -> dic
     log groups, read its secrets."""
     account = env.account_id or "*"
     region = env.region or "*"
-    repositories = sorted({f"arn:aws:ecr:{region}:{account}:repository/"
-                           + c["image"].split("/", 1)[-1].split("@")[0].split(":")[0]
-                           for c in document.get("containerDefinitions", []) if "/" in c.get("image", "")})
+    names = [registry_and_repository(c.get("image", "")) for c in document.get("containerDefinitions", [])]
+    repositories = sorted({f"arn:aws:ecr:{region}:{account}:repository/{name[1]}"
+                           for name in names if name is not None and name[0] is not None})
     groups, _ = Infra.task_definition_needs(document)
     secrets = sorted({s["valueFrom"] for c in document.get("containerDefinitions", [])
                       for s in c.get("secrets", [])})

@@ -10,7 +10,8 @@ from typing import Any
 from .. import references
 from ..config import SEVERITIES, load_config
 from ..errors import BadInput, OperationFailed, TimedOut
-from .ecr import Ecr
+from ..imageref import ImageRef, is_digest
+from .ecr import Ecr, environment_access
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,7 @@ def scan_gate(config: str = "shipline.yaml", *, image: str, environment: str | N
     if threshold not in SEVERITIES:
         raise BadInput(f"severity {threshold!r} is not one of {', '.join(SEVERITIES)}")
     image_id = _image_id(image)
-    env = loaded.config.environment(environment) if environment else None
-    ecr = Ecr((env.region if env else None) or loaded.config.region, env.role_arn if env else None)
+    ecr = Ecr(*environment_access(loaded.config, environment))
     repository = loaded.config.image.repository
     findings, polls = _wait_for_scan(ecr, repository, image_id, timeout or settings.timeout)
     today = dt.date.today()
@@ -53,8 +53,13 @@ def scan_gate(config: str = "shipline.yaml", *, image: str, environment: str | N
 
 
 def _image_id(image: str) -> dict[str, str]:
-    reference = image.rsplit("@", 1)[-1] if "@" in image else image.rsplit(":", 1)[-1] if "/" in image else image
-    return {"imageDigest": reference} if reference.startswith("sha256:") else {"imageTag": reference}
+    """ECR's imageId of a checked `image`: sha256:..., repository@sha256:..., a tag or repository:tag."""
+    if is_digest(image):
+        return {"imageDigest": image}
+    pinned = ImageRef.find(image)
+    if pinned is not None:
+        return {"imageDigest": pinned.digest}
+    return {"imageTag": image.rsplit(":", 1)[-1]}
 
 
 def _describe(image_id: dict[str, str]) -> str:

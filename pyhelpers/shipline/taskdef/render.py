@@ -18,6 +18,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from ..config import LoadedConfig, ResolvedEnvironment, load_config
 from ..errors import BadInput, Problem
+from ..imageref import ImageRef
 from ..limits import load_json
 from ..yamlsource import parse_yaml
 from ..references import outside, passed_through, repository_root
@@ -85,8 +86,9 @@ def render_document(loaded: LoadedConfig, environment: str, image: str) -> Rende
 
 def _variables(loaded: LoadedConfig, env: ResolvedEnvironment, image: str) -> dict[str, Any]:
     cfg = loaded.config
+    pinned = ImageRef.find(image)
     return {"service": env.service, "cluster": env.cluster, "region": env.region, "account_id": env.account_id,
-            "environment": env.name, "image": image, "digest": image.rsplit("@", 1)[-1] if "@" in image else None,
+            "environment": env.name, "image": image, "digest": pinned.digest if pinned else None,
             "repository": cfg.image.repository, "vars": cfg.task_definition.variables,
             "env": passed_through(cfg.task_definition.env_passthrough, dict(os.environ)),
             "load_balancer": cfg.load_balancer.model_dump() if cfg.load_balancer else None}
