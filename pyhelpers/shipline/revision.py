@@ -1,4 +1,5 @@
-"""The source revision an image is built from: git SHA, semver tag at HEAD, dirty state, ancestors."""
+"""The source revision an image is built from (git SHA, semver tag at HEAD, dirty state, ancestors) and the
+tag policy: images are tagged by revision only, never by a moving name such as `latest` or `production`."""
 from __future__ import annotations
 
 import hashlib
@@ -8,11 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .children import git_environment
-from .errors import BadInput, EnvironmentProblem
+from .errors import BadInput, EnvironmentProblem, Problem
 
 # shipline's own outputs (rendered task definitions, deployment records) never make a tree dirty
 OWN_FILES = ":(exclude,glob)**/.shipline/**"
 SEMVER_TAG = re.compile(r"^v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$")
+# The form of a tag that names a revision: a git SHA or a prefix of it (a dirty tree's: -dirty-<hash>), or a
+# version. A moving name (latest, production, stable, ...) never has this form.
+REVISION_TAG = re.compile(r"^([0-9a-f]{7,40}(-dirty-[0-9a-f]{8})?|v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?)$")
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,33 @@ class Revision:
             return tag == self.primary_tag
         return tag in self.tags or (len(tag) >= 7 and self.sha.startswith(tag)) or \
             (self.version is not None and tag in (self.version, f"v{self.version}"))
+
+    def image_tags(self, extra: list[str]) -> list[str]:
+        """This revision's tags, then the `extra` tags asked for (each checked with tag_problems)."""
+        return list(dict.fromkeys(self.tags + extra))
+
+
+def require_clean(revision: Revision, where: Path, allow_dirty: bool) -> None:
+    """Refuse to build a work tree with uncommitted changes unless `allow_dirty`."""
+    if revision.dirty and not allow_dirty:
+        raise BadInput(f"the work tree at {where} has uncommitted changes: commit them, or pass --allow-dirty "
+                       "(the image is then tagged <sha>-dirty-<hash>)")
+
+
+def tag_problems(tags: list[str], revision: Revision | None = None) -> list[Problem]:
+    """One problem per tag that names no revision: not tied to `revision` (a build's tags), or, without a
+    revision, not of a revision tag's form (a copy's tags: a git SHA or a version)."""
+    if revision is not None:
+        return [Problem("tags", f"tag {tag!r} is not tied to a revision: images are tagged by git SHA (and the "
+                                "version when HEAD has a semver tag); never 'latest' or 'production'")
+                for tag in tags if not revision.ties(tag)]
+    return [Problem("tags", f"tag {tag!r} is not tied to a revision (a git SHA or a version)")
+            for tag in tags if not is_revision_tag(tag)]
+
+
+def is_revision_tag(tag: str) -> bool:
+    """Whether `tag` has the form of a tag that names a revision."""
+    return REVISION_TAG.match(tag) is not None
 
 
 def _git(repo: Path, *args: str) -> str:

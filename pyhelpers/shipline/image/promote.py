@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from typing import Any
 
 import requests
@@ -15,13 +14,13 @@ import requests
 from .. import references
 from ..config import load_config
 from ..errors import BadInput, OperationFailed, Problem
-from .ecr import Ecr, RegistryLogin, RepositorySettings
-from .publish import FORBIDDEN_TAGS
+from ..imageref import is_digest
+from ..revision import is_revision_tag, tag_problems
+from .ecr import Ecr, RegistryLogin, RepositorySettings, environment_access
 
 log = logging.getLogger(__name__)
 MANIFEST_TYPES = ", ".join(["application/vnd.docker.distribution.manifest.v2+json",
                             "application/vnd.oci.image.manifest.v1+json"])
-_REVISION_TAG = re.compile(r"^([0-9a-f]{7,40}(-dirty-[0-9a-f]{8})?|v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?)$")
 
 
 def promote(config: str = "shipline.yaml", *, digest: str, to_environment: str | None = None,
@@ -31,21 +30,18 @@ def promote(config: str = "shipline.yaml", *, digest: str, to_environment: str |
     loaded = load_config(config)
     cfg = loaded.config
     problems = []
-    if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+    if not is_digest(digest):
         problems.append(Problem("digest", "pass the image digest (sha256:<64 hex>) that publish printed"))
     if not to_environment and not to_repository:
         problems.append(Problem("to_environment", "name the target: --to-environment ENV or --to-repository NAME"))
     bad_repository = references.repository_name(to_repository) if to_repository is not None else None
     if bad_repository:
         problems.append(Problem("to_repository", bad_repository))
-    problems += [Problem("tags", f"tag {tag!r} is not tied to a revision (a git SHA or a version)")
-                 for tag in tags or [] if tag.lower() in FORBIDDEN_TAGS or not _REVISION_TAG.match(tag)]
+    problems += tag_problems(tags or [])
     if problems:
         raise BadInput("promote: invalid parameters", problems)
-    source_env = cfg.environment(environment) if environment else None
-    target_env = cfg.environment(to_environment) if to_environment else source_env
-    source = Ecr((source_env.region if source_env else None) or cfg.region, source_env.role_arn if source_env else None)
-    target = Ecr((target_env.region if target_env else None) or cfg.region, target_env.role_arn if target_env else None)
+    source = Ecr(*environment_access(cfg, environment))
+    target = Ecr(*environment_access(cfg, to_environment or environment))
     name, target_name = cfg.image.repository, to_repository or cfg.image.repository
     source_repo = source.repository(name)
     if source_repo is None:
@@ -54,7 +50,7 @@ def promote(config: str = "shipline.yaml", *, digest: str, to_environment: str |
         details = source.image(name, digest)
     except source.client.exceptions.ImageNotFoundException:
         raise BadInput(f"image {name}@{digest} is not in the source registry") from None
-    new_tags = tags or [t for t in details.get("imageTags", []) if _REVISION_TAG.match(t)]
+    new_tags = tags or [t for t in details.get("imageTags", []) if is_revision_tag(t)]
     if dry_run:
         return {"dry_run": True, "digest": digest, "from": f"{source_repo['repositoryUri']}@{digest}",
                 "to_repository": target_name, "tags": new_tags}

@@ -13,10 +13,9 @@ from ..config import ImageSettings, LoadedConfig, load_config
 from ..errors import BadInput, Problem
 from . import docker_ops
 from .dockerfile_rules import Finding, check
-from .ecr import Ecr, RegistryLogin, RepositorySettings, registry_of
+from .ecr import Ecr, RegistryLogin, RepositorySettings, environment_access, registry_of
 
 log = logging.getLogger(__name__)
-FORBIDDEN_TAGS = ("latest", "production", "prod", "stable", "current")
 
 
 @dataclass(frozen=True)
@@ -60,12 +59,8 @@ def plan(config: str, environment: str | None, allow_dirty: bool, tags: list[str
         raise BadInput(f"Dockerfile {dockerfile} not found; set image.dockerfile in {loaded.path}")
     _require_dockerfile_text(dockerfile)
     revision = revisions.current(base)
-    if revision.dirty and not allow_dirty:
-        raise BadInput(f"the work tree at {base} has uncommitted changes: commit them, or pass --allow-dirty "
-                       "(the image is then tagged <sha>-dirty-<hash>)")
-    problems = [Problem("tags", f"tag {tag!r} is not tied to a revision: images are tagged by git SHA (and the "
-                                "version when HEAD has a semver tag); never 'latest' or 'production'")
-                for tag in tags if tag.lower() in FORBIDDEN_TAGS or not revision.ties(tag)]
+    revisions.require_clean(revision, base, allow_dirty)
+    problems = revisions.tag_problems(tags, revision)
     findings = check(dockerfile, context, require_digest=settings.require_digest,
                      silenced=settings.silence_rules, build_args=settings.build_args)
     problems += [Problem(f.rule, f.message, f.line, str(dockerfile)) for f in findings if f.severity == "error"]
@@ -73,10 +68,9 @@ def plan(config: str, environment: str | None, allow_dirty: bool, tags: list[str
         raise BadInput("the image cannot be built as asked", problems)
     for finding in findings:
         log.warning("%s:%s: %s: %s", dockerfile, finding.line or "-", finding.rule, finding.message)
-    env = loaded.config.environment(environment) if environment else None
-    region = (env.region if env else None) or loaded.config.region
-    return BuildPlan(loaded, settings, context, settings.dockerfile, revision,
-                     list(dict.fromkeys(revision.tags + tags)), findings, region, env.role_arn if env else None)
+    region, role_arn = environment_access(loaded.config, environment)
+    return BuildPlan(loaded, settings, context, settings.dockerfile, revision, revision.image_tags(tags), findings,
+                     region, role_arn)
 
 
 def _require_dockerfile_text(dockerfile: Path) -> None:
