@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import aws
+from ..config import Config
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +150,15 @@ class Ecr:
         with _tokens_lock:
             _tokens[key] = login
         return login
+
+
+def environment_access(cfg: Config, environment: str | None) -> tuple[str | None, str | None]:
+    """(region, role ARN) of `environment`'s registry; without an environment, the top-level region with the
+    ambient credentials."""
+    if not environment:
+        return cfg.region, None
+    env = cfg.environment(environment)
+    return env.region, env.role_arn
 
 
 def registry_of(repository_uri: str) -> str:
