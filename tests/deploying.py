@@ -34,13 +34,13 @@ def build_and_push(engine, context: Path, uri: str, tag: str, auth: dict[str, st
     return f"{uri}@{digest}"
 
 
-def service_of(boto) -> dict[str, Any]:
-    return boto("ecs").describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
+def service_of(boto, service: str = SERVICE) -> dict[str, Any]:
+    return boto("ecs").describe_services(cluster=CLUSTER, services=[service])["services"][0]
 
 
-def steady(boto) -> bool:
+def steady(boto, service: str = SERVICE) -> bool:
     """One deployment, COMPLETED."""
-    deployments = service_of(boto)["deployments"]
+    deployments = service_of(boto, service)["deployments"]
     return len(deployments) == 1 and deployments[0]["rolloutState"] == "COMPLETED"
 
 
@@ -54,13 +54,13 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def bootstrapped(app: Path, boto, image: str) -> str:
+def bootstrapped(app: Path, boto, image: str, service: str = SERVICE) -> str:
     """The service created on `image` and steady; its task definition."""
     from shipline.deployment.infra import bootstrap
 
     bootstrap(config_of(app), environment="staging", image=image, wait=True)
-    wait_for("the bootstrapped service steady", lambda: steady(boto))
-    return service_of(boto)["taskDefinition"]
+    wait_for("the bootstrapped service steady", lambda: steady(boto, service))
+    return service_of(boto, service)["taskDefinition"]
 
 
 def healthy_on(boto, task_definition: str, count: int = 2) -> None:
@@ -72,3 +72,19 @@ def healthy_on(boto, task_definition: str, count: int = 2) -> None:
     states = [t["TargetHealth"]["State"] for t in
               boto("elbv2").describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"]]
     assert states.count("healthy") == count and set(states) <= {"healthy", "draining"}, states
+
+
+def running_on(boto, service: str, task_definition: str, count: int) -> None:
+    """A service without a load balancer runs only `task_definition`, steady, with `count` tasks RUNNING
+    (each HEALTHY when its containers have a health check) and no other task meant to run."""
+    found = service_of(boto, service)
+    assert found["taskDefinition"] == task_definition
+    assert [d["taskDefinition"] for d in found["deployments"]] == [task_definition], found["deployments"]
+    assert found["runningCount"] == found["desiredCount"] == count, found
+    ecs = boto("ecs")
+    arns = ecs.list_tasks(cluster=CLUSTER, serviceName=service, desiredStatus="RUNNING")["taskArns"]
+    tasks = ecs.describe_tasks(cluster=CLUSTER, tasks=arns)["tasks"] if arns else []
+    assert [(t["taskDefinitionArn"], t["lastStatus"]) for t in tasks] == [(task_definition, "RUNNING")] * count, tasks
+    checked = ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]["containerDefinitions"]
+    if any("healthCheck" in c for c in checked):
+        assert {t["healthStatus"] for t in tasks} == {"HEALTHY"}, tasks

@@ -1,8 +1,8 @@
 """Tasks as real containers on the local Docker engine.
 
 Images are pulled (through the local ECR, with a token the emulation issues itself), the task
-definition's environment, command and port mappings apply, ports are published on 127.0.0.1 only,
-and each container's output goes to the CloudWatch Logs stream its awslogs options name.
+definition's environment, command, port mappings and health checks apply, ports are published on
+127.0.0.1 only, and each container's output goes to the CloudWatch Logs stream its awslogs options name.
 """
 from __future__ import annotations
 
@@ -53,8 +53,9 @@ class ContainerRunner:
             raise PullFailed(str(getattr(error, "explanation", None) or error)) from None
 
     def start(self, task_arn: str, task_id: str, definitions: list[dict[str, Any]],
-              overrides: dict[str, Any]) -> Started:
-        """Create and start one container per container definition, sharing the first one's network."""
+              overrides: dict[str, Any], healthchecks: dict[str, dict[str, Any] | None]) -> Started:
+        """Create and start one container per container definition, sharing the first one's network;
+        `healthchecks` are Docker's health checks by container name."""
         started = Started()
         first: str | None = None
         for definition in definitions:
@@ -70,7 +71,8 @@ class ContainerRunner:
                 labels={CONTAINER_LABEL: "ecs-task", WORLD_LABEL: self.world_id,
                         "io.shipline.local.task": task_arn, "io.shipline.local.container": definition["name"]},
                 name=f"shipline-{task_id[:12]}-{definition['name']}",
-                network_mode=f"container:{first}" if first else None, ports=ports)
+                network_mode=f"container:{first}" if first else None, ports=ports,
+                healthcheck=healthchecks.get(definition["name"]))
             container.start()
             first = first or container.id
             started.container_ids[definition["name"]] = container.id
@@ -94,6 +96,17 @@ class ContainerRunner:
             return int(container.wait(timeout=30)["StatusCode"])
         except docker.errors.APIError:
             return KILLED  # removed under us (a reset of the local world)
+
+    def health(self, container_id: str) -> str | None:
+        """Docker's health status of the container ("starting", "healthy", "unhealthy"; None: no check,
+        or gone)."""
+        import docker
+
+        try:
+            state = self.engine.api.inspect_container(container_id)["State"]
+        except docker.errors.APIError:
+            return None
+        return (state.get("Health") or {}).get("Status")
 
     def stop(self, container_ids: list[str], timeout: float) -> None:
         """docker stop: SIGTERM, then SIGKILL after `timeout` seconds (the task's stopTimeout)."""

@@ -25,11 +25,13 @@ class ContainerRecord:
     reason: str | None = None
     docker_id: str | None = None
     log_options: dict[str, str] | None = None
+    health_checked: bool = False       # the container definition has a healthCheck
+    health_status: str = "UNKNOWN"     # HEALTHY, UNHEALTHY or UNKNOWN (container_health.py)
 
     def to_api(self, task_arn: str) -> dict[str, Any]:
         out: dict[str, Any] = {"containerArn": f"{task_arn}/{self.name}", "taskArn": task_arn, "name": self.name,
                                "image": self.image, "lastStatus": self.last_status,
-                               "healthStatus": "UNKNOWN"}
+                               "healthStatus": self.health_status}
         if self.docker_id:
             out["runtimeId"] = self.docker_id
         if self.exit_code is not None:
@@ -81,6 +83,22 @@ class TaskRecord:
     def alive(self) -> bool:
         return self.last_status != "STOPPED"
 
+    @property
+    def health_checked(self) -> bool:
+        return any(c.health_checked for c in self.containers)
+
+    @property
+    def health_status(self) -> str:
+        """ECS's task healthStatus: UNHEALTHY when a checked essential container is, HEALTHY when all of
+        them are, else UNKNOWN; non-essential containers' checks count only when no essential container
+        has one."""
+        checked = [c for c in self.containers if c.health_checked and c.essential] or \
+            [c for c in self.containers if c.health_checked]
+        statuses = {c.health_status for c in checked}
+        if "UNHEALTHY" in statuses:
+            return "UNHEALTHY"
+        return "HEALTHY" if statuses == {"HEALTHY"} else "UNKNOWN"
+
     def to_api(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "taskArn": self.arn, "clusterArn": self.cluster_arn, "taskDefinitionArn": self.task_definition_arn,
@@ -88,7 +106,7 @@ class TaskRecord:
             "launchType": self.launch_type, "createdAt": self.created_at, "overrides": {
                 "containerOverrides": self.overrides.get("containerOverrides", [])},
             "containers": [c.to_api(self.arn) for c in self.containers], "version": 1,
-            "availabilityZone": f"{self.region}a", "connectivity": "CONNECTED", "healthStatus": "UNKNOWN",
+            "availabilityZone": f"{self.region}a", "connectivity": "CONNECTED", "healthStatus": self.health_status,
         }
         if self.started_by:
             out["startedBy"] = self.started_by

@@ -12,8 +12,11 @@ healthCheckGracePeriodSeconds):
   whose target stays unhealthy is stopped ("Task failed ELB health checks in (target-group G)", the
   event "(task T) (port P) is unhealthy in (target-group G) due to (reason R).") -- but not within the
   service's health-check grace period after it started: the scheduler ignores its ELB checks then.
+- With container health checks (a container definition's healthCheck), a task is healthy only once
+  HEALTHY; a task that turns UNHEALTHY is stopped ("Task failed container health checks", the event
+  "(task T) failed container health checks.") and replaced -- also only after the grace period.
 - The circuit breaker counts consecutive failed tasks of a deployment (tasks that fail to start or
-  stop on their own, tasks stopped for failing ELB health checks) in two stages: stage 1 until a task
+  stop on their own, tasks stopped for failing ELB or container health checks) in two stages: stage 1 until a task
   of the deployment is RUNNING (then the stage-1 count is dropped), stage 2 after. A task that turns
   healthy through its health checks resets the count to 0 (deploymentCircuitBreaker.resetOnHealthyTask,
   true unless set false). At max(3, min(200, ceil(0.5 × desired))) failures the deployment is FAILED
@@ -36,6 +39,7 @@ from .model import Deployment, ServiceSim, new_deployment_id, now
 from .tasks import TaskLifecycle
 
 _STOPPED_ON_ITS_OWN = ("EssentialContainerExited", "TaskFailedToStart")
+_FAILED_HEALTH_CHECKS = ("Task failed ELB health checks", "Task failed container health checks")
 
 
 class Rollout:
@@ -56,13 +60,18 @@ class Rollout:
 
     def _stop_unhealthy(self, sim: ServiceSim) -> None:
         """Replace tasks whose targets stay unhealthy (the scheduler notices on its next health poll,
-        one health-check interval later: until then DescribeTargetHealth shows them unhealthy), once
-        the service's grace period after the task started is over."""
+        one health-check interval later: until then DescribeTargetHealth shows them unhealthy) or whose
+        container health checks report UNHEALTHY, once the service's grace period after the task
+        started is over."""
         poll, grace = self.seconds(10), self.seconds(sim.grace_period)
         health = self.tasks.health
         for task in self.tasks.of_service(sim):
             if task.desired_status != "RUNNING" or task.started_at is None \
                     or (now() - task.started_at).total_seconds() < grace:
+                continue
+            if task.health_status == "UNHEALTHY":
+                sim.event(f"(task {task.id}) failed container health checks.")
+                self.tasks.begin_stop(task, "Task failed container health checks", "ServiceSchedulerInitiated")
                 continue
             bad = next(((arn, port) for arn, port in task.targets if health.unhealthy_for(arn, port) > poll), None)
             if bad is not None:
@@ -78,7 +87,7 @@ class Rollout:
             if task.service_key != sim.key or task.failure_counted or task.desired_status != "STOPPED":
                 continue
             failed = task.stop_code in _STOPPED_ON_ITS_OWN or \
-                (task.stopped_reason or "").startswith("Task failed ELB health checks")
+                (task.stopped_reason or "").startswith(_FAILED_HEALTH_CHECKS)
             if not failed:
                 continue
             task.failure_counted = True
@@ -89,7 +98,7 @@ class Rollout:
 
     def _count_successes(self, sim: ServiceSim) -> None:
         """A deployment's first RUNNING task moves its circuit breaker to stage 2 (stage-1 failures are
-        dropped); a task turning healthy through its health checks resets the count unless
+        dropped); a task turning healthy through its (ELB or container) health checks resets the count unless
         resetOnHealthyTask is false."""
         breaker = sim.configuration.get("deploymentCircuitBreaker") or {}
         for deployment in sim.deployments:
@@ -99,7 +108,8 @@ class Rollout:
             if deployment.stage == 1 and any(t.last_status == "RUNNING" for t in tasks):
                 deployment.stage, deployment.failed_tasks = 2, 0
             for task in tasks:
-                if task.healthy_counted or not task.targets or not self.tasks.healthy(task):
+                checked = task.targets or task.health_checked  # it turns healthy through health checks
+                if task.healthy_counted or not checked or not self.tasks.healthy(task):
                     continue
                 task.healthy_counted = True
                 if breaker.get("resetOnHealthyTask", True) and deployment.failed_tasks:

@@ -6,7 +6,9 @@ after a stop, STOPPING while its containers get SIGTERM (SIGKILL after the stop 
 A task that cannot start stops with TaskFailedToStart and ECS's reason (CannotPullContainerError,
 ResourceInitializationError for a missing log group, CannotStartContainerError); an essential
 container that exits stops its task (EssentialContainerExited). Output lines of containers with the
-awslogs driver reach their CloudWatch Logs stream before the task is STOPPED.
+awslogs driver reach their CloudWatch Logs stream before the task is STOPPED. Containers with a
+`healthCheck` report the health Docker finds (container_health.py); such a task is healthy only once
+HEALTHY.
 """
 from __future__ import annotations
 
@@ -17,9 +19,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from . import bridge
+from .container_health import docker_healthcheck, ecs_status
 from .containers import ContainerRunner, PullFailed
 from .health import HealthChecker
 from .model import ContainerRecord, ServiceSim, TaskRecord, now
+
+HEALTH_POLL_SECONDS = 0.5  # how often a checked container's health is read back from Docker
 
 
 class TaskLifecycle:
@@ -55,8 +60,11 @@ class TaskLifecycle:
                 and (deployment_id is None or t.deployment_id == deployment_id)]
 
     def healthy(self, task: TaskRecord) -> bool:
-        """RUNNING and, behind a load balancer, healthy in every target group."""
+        """RUNNING, HEALTHY when its containers have health checks and, behind a load balancer, healthy in
+        every target group."""
         if task.last_status != "RUNNING" or task.desired_status != "RUNNING":
+            return False
+        if task.health_checked and task.health_status != "HEALTHY":
             return False
         if task.expects_targets and not task.targets:
             return False
@@ -71,8 +79,8 @@ class TaskLifecycle:
                sim: ServiceSim | None = None, deployment_id: str | None = None) -> TaskRecord:
         """A new PROVISIONING task; its containers start on a pool thread."""
         task_id = uuid.uuid4().hex
-        containers = [ContainerRecord(c["name"], c["image"], c.get("essential", True),
-                                      log_options=_awslogs(c)) for c in definition.containers]
+        containers = [ContainerRecord(c["name"], c["image"], c.get("essential", True), log_options=_awslogs(c),
+                                      health_checked=bool(c.get("healthCheck"))) for c in definition.containers]
         task = TaskRecord(arn=f"arn:aws:ecs:{region}:{account}:task/{cluster}/{task_id}", cluster_arn=cluster_arn,
                           cluster=cluster, account=account, region=region, task_definition_arn=definition.arn,
                           group=group, started_by=started_by, launch_type=launch_type, containers=containers,
@@ -94,7 +102,8 @@ class TaskLifecycle:
             if missing:
                 raise _StartFailed("ResourceInitializationError: failed to validate logger args: The specified "
                                    f"log group does not exist: {missing[0]}")
-            started = self.runner.start(task.arn, task.id, definitions, task.overrides)
+            checks = {c["name"]: docker_healthcheck(c.get("healthCheck"), self.seconds) for c in definitions}
+            started = self.runner.start(task.arn, task.id, definitions, task.overrides, checks)
         except PullFailed as error:
             self._failed_to_start(task, f"CannotPullContainerError: {error}")
             return
@@ -111,6 +120,9 @@ class TaskLifecycle:
                 container.last_status = "RUNNING"
             task.host_ports = started.host_ports
             self._followers[task.arn] = [self._follow(task, c) for c in task.containers]
+            for container in task.containers:
+                if container.health_checked:
+                    self._watch_health(task, container)
             if task.desired_status == "STOPPED":  # stopped while it was starting
                 task.stop_at = time.time()
                 return
@@ -153,6 +165,18 @@ class TaskLifecycle:
         thread = threading.Thread(target=run, name=f"follow-{task.id[:8]}-{container.name}", daemon=True)
         thread.start()
         return thread
+
+    def _watch_health(self, task: TaskRecord, container: ContainerRecord) -> None:
+        """Read the container's health back from Docker until it stops (or the task is forgotten)."""
+        def run() -> None:
+            while container.last_status != "STOPPED" and self.tasks.get(task.arn) is task:
+                status = ecs_status(self.runner.health(container.docker_id or ""))
+                with self.lock:
+                    if container.last_status != "STOPPED":
+                        container.health_status = status
+                time.sleep(HEALTH_POLL_SECONDS)
+
+        threading.Thread(target=run, name=f"health-{task.id[:8]}-{container.name}", daemon=True).start()
 
     def _log_group_ready(self, task: TaskRecord, options: dict[str, str]) -> bool:
         return bridge.log_group_ready(task.account, options.get("awslogs-region", task.region),
