@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from helpers import ROOT
-from shipline.taskdef.register import register
+from shipline.deployment.release import register
 from shipline.taskdef.shape import register_input
 
 CORPUS = sorted((ROOT / "tests" / "data" / "taskdefs").glob("*.json"))

@@ -9,9 +9,8 @@ from typing import Any, Callable
 import pytest
 
 from helpers import run_cli
+from shipline.deployment.release import diff, register, render
 from shipline.errors import BadInput
-from shipline.taskdef.register import diff, register
-from shipline.taskdef.render import render
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/web@sha256:" + "a" * 64
 OTHER = "123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/web@sha256:" + "b" * 64

@@ -12,6 +12,7 @@ from .. import aws
 from ..config import LoadedConfig, ResolvedEnvironment, load_config
 from ..errors import EnvironmentProblem, OperationFailed, TimedOut
 from ..imageref import registry_and_repository
+from .service import LiveService, find_service
 
 log = logging.getLogger(__name__)
 TASKS_TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
@@ -34,14 +35,6 @@ class Infra:
     def cluster(self) -> bool:
         clusters = self.client("ecs").describe_clusters(clusters=[self.env.cluster])["clusters"]
         return bool(clusters) and clusters[0]["status"] == "ACTIVE"
-
-    def service(self) -> dict[str, Any] | None:
-        ecs = self.client("ecs")
-        try:
-            services = ecs.describe_services(cluster=self.env.cluster, services=[self.env.service])["services"]
-        except ecs.exceptions.ClusterNotFoundException:
-            return None
-        return services[0] if services and services[0]["status"] == "ACTIVE" else None
 
     def target_group(self, name: str) -> dict[str, Any] | None:
         elb = self.client("elbv2")
@@ -95,7 +88,7 @@ def check(config: str = "shipline.yaml", *, environment: str) -> dict[str, Any]:
 
 
 def require_infrastructure(loaded: LoadedConfig, env: ResolvedEnvironment,
-                           document: dict[str, Any] | None) -> dict[str, Any]:
+                           document: dict[str, Any] | None) -> LiveService:
     """The preflight of every deploy: the checks (against the revision about to be deployed, when
     given); returns the live service."""
     service, checks = _service_and_checks(Infra(loaded, env), loaded, env, document)
@@ -107,7 +100,7 @@ def require_infrastructure(loaded: LoadedConfig, env: ResolvedEnvironment,
 
 
 def _service_and_checks(infra: Infra, loaded: LoadedConfig, env: ResolvedEnvironment,
-                        document: dict[str, Any] | None = None) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+                        document: dict[str, Any] | None = None) -> tuple[LiveService | None, list[dict[str, Any]]]:
     """The live service and one check per piece; the log groups and roles are those of `document`
     (the revision about to be deployed) or else of the service's current revision."""
     checks: list[dict[str, Any]] = []
@@ -115,7 +108,7 @@ def _service_and_checks(infra: Infra, loaded: LoadedConfig, env: ResolvedEnviron
     def add(name: str, ok: bool, detail: str) -> None:
         checks.append({"name": name, "ok": ok, "detail": detail})
 
-    service = infra.service()
+    service = find_service(env)
     if service is None:
         cluster = infra.cluster()
         add("cluster", cluster, f"cluster {env.cluster}" + ("" if cluster else " does not exist"))
@@ -123,13 +116,13 @@ def _service_and_checks(infra: Infra, loaded: LoadedConfig, env: ResolvedEnviron
         return None, checks
     add("cluster", True, f"cluster {env.cluster}")
     add("service", True, f"service {env.service}")
-    for lb in service.get("loadBalancers", []):
+    for lb in service.load_balancers:
         ok = infra.target_group_by_arn(lb["targetGroupArn"])
         add("target group", ok, f"target group {lb['targetGroupArn']}" + ("" if ok else " does not exist"))
-    if loaded.config.load_balancer and not service.get("loadBalancers"):
+    if loaded.config.load_balancer and not service.load_balancers:
         add("target group", False, f"service {env.service} has no target group (load_balancer is configured)")
     if document is None:
-        document = infra.client("ecs").describe_task_definition(taskDefinition=service["taskDefinition"])[
+        document = infra.client("ecs").describe_task_definition(taskDefinition=service.revision)[
             "taskDefinition"]
     groups, roles = infra.task_definition_needs(document)
     for group in groups:
@@ -146,13 +139,13 @@ def bootstrap(config: str = "shipline.yaml", *, environment: str, image: str, wa
     """Create what is missing (cluster, log groups, roles, target group and load balancer, service); with
     `wait`, then wait (up to deploy.timeout) until the service's deployment is COMPLETED with every task
     running."""
-    from ..taskdef.render import render_document
+    from .release import render_document
 
     loaded = load_config(config)
     env = loaded.config.environment(environment)
     infra = Infra(loaded, env)
     document = render_document(loaded, environment, image).document
-    plan = _plan(infra, loaded, env, document, config, image)
+    plan = _plan(infra, loaded, env, document)
     if dry_run:
         return {"dry_run": True, "would": [a.description for a in plan]}
     done = []
@@ -162,19 +155,20 @@ def bootstrap(config: str = "shipline.yaml", *, environment: str, image: str, wa
         done.append(action.description)
     result: dict[str, Any] = {"created": done, "service": env.service, "cluster": env.cluster}
     if wait:
-        result.update(_wait_until_running(infra, env))
+        result.update(_wait_until_running(env))
     return result
 
 
-def _wait_until_running(infra: Infra, env: ResolvedEnvironment) -> dict[str, Any]:
+def _wait_until_running(env: ResolvedEnvironment) -> dict[str, Any]:
     """Poll until the service's PRIMARY deployment is COMPLETED with running = desired; exit 1 when its
     rollout fails, exit 4 after deploy.timeout. Logs each change of the running count."""
     timeout = env.deploy.timeout
     deadline, interval, last = time.monotonic() + timeout, 1.0, None
     while True:
-        service = infra.service()
-        if service is None:
+        live = find_service(env)
+        if live is None:
             raise EnvironmentProblem(f"service {env.service} in cluster {env.cluster} vanished while waiting")
+        service = live.description
         primary = next(d for d in service["deployments"] if d["status"] == "PRIMARY")
         rollout, running, desired = primary.get("rolloutState"), primary["runningCount"], primary["desiredCount"]
         state = f"{running} of {desired} tasks running (deployment {primary['id']}, {rollout})"
@@ -195,8 +189,7 @@ def _wait_until_running(infra: Infra, env: ResolvedEnvironment) -> dict[str, Any
         interval = min(interval * 1.3, 5.0)
 
 
-def _plan(infra: Infra, loaded: LoadedConfig, env: ResolvedEnvironment, document: dict[str, Any], config: str,
-          image: str) -> list[Action]:
+def _plan(infra: Infra, loaded: LoadedConfig, env: ResolvedEnvironment, document: dict[str, Any]) -> list[Action]:
     """Describe calls only: the list of changes bootstrap would make."""
     plan: list[Action] = []
     ecs, logs, iam, elb, ec2 = (infra.client(s) for s in ("ecs", "logs", "iam", "elbv2", "ec2"))
@@ -219,11 +212,10 @@ def _plan(infra: Infra, loaded: LoadedConfig, env: ResolvedEnvironment, document
     if lb and infra.target_group(tg_name) is None:
         plan.append(Action(f"create target group {tg_name}, load balancer and listener",
                            lambda: _create_load_balancing(elb, loaded, env, vpc, subnets, groups_sg)))
-    if infra.service() is None:
+    if find_service(env) is None:
         plan.append(Action(f"register the task definition and create service {env.service} "
                            f"({env.deploy.desired_count} tasks)",
-                           lambda: _create_service(ecs, infra, loaded, env, config, image, subnets, groups_sg,
-                                                   document)))
+                           lambda: _create_service(ecs, infra, loaded, env, subnets, groups_sg, document)))
     return plan
 
 
@@ -293,11 +285,11 @@ def _create_load_balancing(elb: Any, loaded: LoadedConfig, env: ResolvedEnvironm
                         DefaultActions=[{"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}])
 
 
-def _create_service(ecs: Any, infra: Infra, loaded: LoadedConfig, env: ResolvedEnvironment, config: str,
-                    image: str, subnets: list[str], groups: list[str], document: dict[str, Any]) -> None:
-    from ..taskdef.register import register
+def _create_service(ecs: Any, infra: Infra, loaded: LoadedConfig, env: ResolvedEnvironment, subnets: list[str],
+                    groups: list[str], document: dict[str, Any]) -> None:
+    from ..taskdef.register import register_document
 
-    arn = register(config, environment=env.name, image=image)["taskDefinitionArn"]
+    arn = register_document(env, document)["taskDefinitionArn"]
     lb = loaded.config.load_balancer
     kwargs: dict[str, Any] = {}
     if lb:

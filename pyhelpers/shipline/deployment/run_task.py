@@ -9,6 +9,7 @@ from typing import Any
 from .. import aws, references
 from ..config import ResolvedEnvironment, load_config
 from ..errors import BadInput, OperationFailed, TimedOut
+from .service import describe_service, find_service
 
 log = logging.getLogger(__name__)
 
@@ -22,10 +23,7 @@ def run_task(config: str = "shipline.yaml", *, environment: str, command: list[s
     env = loaded.config.environment(environment)
     ecs = aws.client("ecs", region=env.region, role_arn=env.role_arn)
     if task_definition is None:
-        services = ecs.describe_services(cluster=env.cluster, services=[env.service])["services"]
-        if not services:
-            raise BadInput(f"service {env.service} not found: pass --task-definition")
-        task_definition = services[0]["taskDefinition"]
+        task_definition = describe_service(env, fix="pass --task-definition").revision
     result = run_one_off(ecs, env, task_definition, command or [], container, timeout)
     if result["exitCode"] != 0:
         raise OperationFailed(f"the task exited {result['exitCode']}: {result.get('stoppedReason')}",
@@ -45,9 +43,9 @@ def run_one_off(ecs: Any, env: ResolvedEnvironment, task_definition: str, comman
     overrides = {"containerOverrides": [{"name": target["name"], "command": command}]} if command else {}
     kwargs: dict[str, Any] = {}
     if definition.get("networkMode") == "awsvpc":
-        service = ecs.describe_services(cluster=env.cluster, services=[env.service])["services"]
-        if service and service[0].get("networkConfiguration"):
-            kwargs["networkConfiguration"] = service[0]["networkConfiguration"]
+        service = find_service(env)
+        if service is not None and service.network_configuration:
+            kwargs["networkConfiguration"] = service.network_configuration
     started = ecs.run_task(cluster=env.cluster, taskDefinition=task_definition, count=1, startedBy="shipline",
                            overrides=overrides, launchType=_launch_type(definition), **kwargs)
     if started.get("failures"):

@@ -1,4 +1,7 @@
-"""`shipline register` and `shipline diff`: compare with the live revision; register only what changed."""
+"""Register a task definition only when it changed, and diff it against the live revision.
+
+The live revision (the task definition ARN the service runs) is a value: the caller looks it up and passes it
+in: taskdef/ knows nothing of the service."""
 from __future__ import annotations
 
 import json
@@ -8,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import aws
-from ..config import ResolvedEnvironment, load_config
+from ..config import LoadedConfig, ResolvedEnvironment, load_config
 from ..errors import BadInput
 from ..limits import load_json, read_text
-from .render import render_document
+from .render import legacy_live_revision, render_document
 from .shape import json_path, register_input
 from .validate import require_valid
 
@@ -20,16 +23,16 @@ log = logging.getLogger(__name__)
 
 def register(config: str = "shipline.yaml", *, environment: str, image: str | None = None,
              file: str | None = None, dry_run: bool = False) -> dict[str, Any]:
-    """Register the release's task definition, reusing the family's latest revision when it is equal."""
+    """`shipline register` until commands.py names shipline.deployment.release:register (then delete it)."""
     loaded = load_config(config)
     env = loaded.config.environment(environment)
-    return register_document(env, _document(loaded, environment, image, file), dry_run)
+    return register_document(env, release_document(loaded, environment, image, file, None), dry_run)
 
 
 def register_document(env: ResolvedEnvironment, document: dict[str, Any], dry_run: bool = False) -> dict[str, Any]:
     """Register a validated document, reusing the family's latest revision when it is equal."""
     ecs = aws.client("ecs", region=env.region, role_arn=env.role_arn)
-    latest = _latest(ecs, document["family"])
+    latest = _described(ecs, document["family"])
     if latest is not None and normalized(latest[0]) == normalized(document):
         log.info("%s is unchanged: reusing %s", document["family"], latest[1])
         return {"taskDefinitionArn": latest[1], "reused": True, "family": document["family"]}
@@ -43,14 +46,20 @@ def register_document(env: ResolvedEnvironment, document: dict[str, Any], dry_ru
 
 def diff(config: str = "shipline.yaml", *, environment: str, image: str | None = None,
          file: str | None = None) -> dict[str, Any]:
-    """Field-level differences between the release's document and the live revision."""
-    from deepdiff import DeepDiff
-
+    """`shipline diff` until commands.py names shipline.deployment.release:diff (then delete it)."""
     loaded = load_config(config)
     env = loaded.config.environment(environment)
-    document = _document(loaded, environment, image, file)
+    document = release_document(loaded, environment, image, file, None)
+    return diff_document(env, document, legacy_live_revision(env))
+
+
+def diff_document(env: ResolvedEnvironment, document: dict[str, Any], live_revision: str | None) -> dict[str, Any]:
+    """Field-level differences between `document` and `live_revision` (the task definition ARN the service
+    runs), or, without one, the family's latest revision."""
+    from deepdiff import DeepDiff
+
     ecs = aws.client("ecs", region=env.region, role_arn=env.role_arn)
-    live = _live(ecs, env) or _latest(ecs, document["family"])
+    live = (_described(ecs, live_revision) if live_revision else None) or _described(ecs, document["family"])
     before = normalized(live[0]) if live else {}
     changes = []
     tree = DeepDiff(before, normalized(document), view="tree", ignore_order=False)
@@ -93,7 +102,10 @@ def render_register(result: dict[str, Any]) -> str:
     return f"{result['taskDefinitionArn']} {verb}"
 
 
-def _document(loaded: Any, environment: str, image: str | None, file: str | None) -> dict[str, Any]:
+def release_document(loaded: LoadedConfig, environment: str, image: str | None, file: str | None,
+                     live_revision: str | None) -> dict[str, Any]:
+    """The validated document of `file` (from render), else rendered for `image` (cloning `live_revision`,
+    the task definition ARN the service runs, with task_definition.from_service)."""
     if file:
         source = f"task definition file {file}"
         try:
@@ -110,30 +122,17 @@ def _document(loaded: Any, environment: str, image: str | None, file: str | None
         return document
     if not image:
         raise BadInput("pass --image <repository>@sha256:<digest> (from publish) or --file <rendered document>")
-    return render_document(loaded, environment, image).document
+    return render_document(loaded, environment, image, live_revision).document
 
 
-def _latest(ecs: Any, family: str) -> tuple[dict[str, Any], str] | None:
-    """The family's latest ACTIVE revision as (register input, ARN)."""
+def _described(ecs: Any, reference: str) -> tuple[dict[str, Any], str] | None:
+    """A revision (an ARN, or a family: its latest ACTIVE revision) as (register input, ARN)."""
     try:
-        described = ecs.describe_task_definition(taskDefinition=family, include=["TAGS"])
+        described = ecs.describe_task_definition(taskDefinition=reference, include=["TAGS"])
     except ecs.exceptions.ClientException:
         return None
     definition = described["taskDefinition"]
     return register_input(definition, described.get("tags")), definition["taskDefinitionArn"]
-
-
-def _live(ecs: Any, env: ResolvedEnvironment) -> tuple[dict[str, Any], str] | None:
-    """The revision the service runs now, if the service exists."""
-    try:
-        services = ecs.describe_services(cluster=env.cluster, services=[env.service])["services"]
-    except ecs.exceptions.ClusterNotFoundException:
-        return None
-    if not services or services[0].get("status") != "ACTIVE":
-        return None
-    described = ecs.describe_task_definition(taskDefinition=services[0]["taskDefinition"], include=["TAGS"])
-    return register_input(described["taskDefinition"], described.get("tags")), \
-        described["taskDefinition"]["taskDefinitionArn"]
 
 
 def normalized(document: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..config import LoadedConfig, ResolvedEnvironment, load_config
-from ..errors import BadInput, Problem
+from ..errors import BadInput, EnvironmentProblem, Problem
 from ..imageref import ImageRef
 from ..limits import load_json
 from ..yamlsource import parse_yaml
@@ -36,13 +36,19 @@ class Rendered:
 
 def render(config: str = "shipline.yaml", *, environment: str, image: str,
            output: str | None = None) -> dict[str, Any]:
-    """`shipline render`: render and validate; write the document to `output` (default .shipline/)."""
-    loaded = load_config(config)
+    """`shipline render` until commands.py names shipline.deployment.release:render (then delete it)."""
+    return render_to_file(load_config(config), environment, image, output, None)
+
+
+def render_to_file(loaded: LoadedConfig, environment: str, image: str, output: str | None,
+                   live_revision: str | None) -> dict[str, Any]:
+    """Render and validate; write the document to `output` (default .shipline/). `live_revision` is the task
+    definition ARN the service runs, which task_definition.from_service clones."""
     path = Path(output) if output else loaded.path.parent / ".shipline" / f"taskdef-{environment}.json"
     if path.is_dir():
         raise BadInput(f"--output {output}: is a directory; name the file to write, e.g. {path / 'taskdef.json'}",
                        [Problem("output", "is a directory")])
-    rendered = render_document(loaded, environment, image)
+    rendered = render_document(loaded, environment, image, live_revision)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(rendered.document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -54,8 +60,10 @@ def render(config: str = "shipline.yaml", *, environment: str, image: str,
             "warnings": [w.to_json() for w in rendered.warnings]}
 
 
-def render_document(loaded: LoadedConfig, environment: str, image: str) -> Rendered:
-    """The validated document for `environment` and `image` (by digest)."""
+def render_document(loaded: LoadedConfig, environment: str, image: str,
+                    live_revision: str | None = None) -> Rendered:
+    """The validated document for `environment` and `image` (by digest); with task_definition.from_service, a
+    clone of `live_revision` (the task definition ARN the service runs)."""
     cfg = loaded.config
     env = cfg.environment(environment)
     settings = cfg.task_definition
@@ -64,7 +72,7 @@ def render_document(loaded: LoadedConfig, environment: str, image: str) -> Rende
         document = _from_template(template, _variables(loaded, env, image), env, loaded.path.parent)
         source = str(template)
     else:
-        document, source = _from_service(env, image)
+        document, source = _from_service(env, live_revision)
     shape = shape_problems(document, source)
     if shape:
         raise BadInput(f"{source}: {len(shape)} problem(s) in the task definition", shape)
@@ -184,20 +192,30 @@ def _parse(text: str, template: Path) -> dict[str, Any]:
     return document
 
 
-def _from_service(env: ResolvedEnvironment, image: str) -> tuple[dict[str, Any], str]:
+def _from_service(env: ResolvedEnvironment, live_revision: str | None) -> tuple[dict[str, Any], str]:
     """The live revision's RegisterTaskDefinition request, every field kept (from botocore's shape)."""
     from .. import aws
 
-    ecs = aws.client("ecs", region=env.region, role_arn=env.role_arn)
-    services = ecs.describe_services(cluster=env.cluster, services=[env.service])["services"]
-    if not services or services[0].get("status") != "ACTIVE":
-        from ..errors import EnvironmentProblem
-
+    live_revision = live_revision or legacy_live_revision(env)
+    if live_revision is None:
         raise EnvironmentProblem(f"service {env.service} not found in cluster {env.cluster}: there is no live "
                                  "revision to clone; use task_definition.template or create the service")
-    arn = services[0]["taskDefinition"]
-    described = ecs.describe_task_definition(taskDefinition=arn, include=["TAGS"])
-    return register_input(described["taskDefinition"], described.get("tags")), arn
+    ecs = aws.client("ecs", region=env.region, role_arn=env.role_arn)
+    described = ecs.describe_task_definition(taskDefinition=live_revision, include=["TAGS"])
+    return register_input(described["taskDefinition"], described.get("tags")), live_revision
+
+
+def legacy_live_revision(env: ResolvedEnvironment) -> str | None:
+    """The revision the service runs, for the callers that do not pass it yet (this module's and register's
+    CLI functions, deployment/engine.py); delete it once they call shipline.deployment.release."""
+    from .. import aws
+
+    ecs = aws.client("ecs", region=env.region, role_arn=env.role_arn)
+    try:
+        services = ecs.describe_services(cluster=env.cluster, services=[env.service])["services"]
+    except ecs.exceptions.ClusterNotFoundException:
+        return None
+    return services[0]["taskDefinition"] if services and services[0].get("status") == "ACTIVE" else None
 
 
 def _target_container(loaded: LoadedConfig, document: dict[str, Any], source: str) -> str:
