@@ -8,7 +8,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from helpers import ROOT, run_cli
+from shipline.deployment.release import diff, render
+from shipline.errors import EnvironmentProblem
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/colorteller@sha256:" + "c" * 64
 ENVOY = json.loads((ROOT / "tests" / "data" / "taskdefs" / "02-fargate-appmesh-envoy.json").read_text())
@@ -99,3 +103,27 @@ def test_a_template_is_refused_on_an_opinion_unless_the_rule_is_silenced(aws, bo
                        "--environment", "live", "--image", IMAGE)
     assert silenced.returncode == 0, silenced.stderr
     assert "log-configuration-missing" not in silenced.stderr
+
+
+def test_the_clone_source_is_the_live_services_revision_and_a_missing_service_is_exit_3(aws, boto, recorder,
+                                                                                      tmp_path: Path) -> None:
+    config = app(tmp_path)
+    boto("ecs").create_cluster(clusterName="mesh")
+    with pytest.raises(EnvironmentProblem) as missing:
+        render(config, environment="live", image=IMAGE)
+    assert missing.value.message == ("service colorteller not found in cluster mesh: there is no live revision to "
+                                     "clone; use task_definition.template or create the service")
+    live = live_service(boto, envoy_without_logs())
+    recorder.clear()
+    assert render(config, environment="live", image=IMAGE)["source"] == live
+    assert diff(config, environment="live", image=IMAGE)["against"] == live
+    described = [c.operation for c in recorder.calls(product_only=True) if c.operation == "DescribeServices"]
+    assert described == ["DescribeServices", "DescribeServices"], "one look-up of the live service per command"
+
+
+def test_a_template_looks_no_service_up_to_render(aws, boto, recorder, tmp_path: Path) -> None:
+    template = envoy_without_logs()
+    template["containerDefinitions"][0]["image"] = "{{ image }}"
+    config = app(tmp_path, template=template, silenced=["log-configuration-missing"])
+    render(config, environment="live", image=IMAGE)
+    assert [c.operation for c in recorder.calls(product_only=True)] == []

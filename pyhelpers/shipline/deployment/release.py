@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..config import LoadedConfig, ResolvedEnvironment, load_config
+from ..taskdef import render as rendering
 from ..taskdef.register import diff_document, register_document, release_document
-from ..taskdef.render import Rendered, render_to_file
-from ..taskdef.render import render_document as render_with
 from .service import describe_service, find_service
 
 NOTHING_TO_CLONE = "there is no live revision to clone; use task_definition.template or create the service"
@@ -19,7 +18,7 @@ def render(config: str = "shipline.yaml", *, environment: str, image: str,
     """`shipline render`: render and validate; write the document to `output` (default .shipline/)."""
     loaded = load_config(config)
     live = _clone_source(loaded, loaded.config.environment(environment))
-    return render_to_file(loaded, environment, image, output, live)
+    return rendering.render_to_file(loaded, environment, image, output, live)
 
 
 def register(config: str = "shipline.yaml", *, environment: str, image: str | None = None,
@@ -46,10 +45,11 @@ def diff(config: str = "shipline.yaml", *, environment: str, image: str | None =
     return diff_document(env, document, live)
 
 
-def render_document(loaded: LoadedConfig, environment: str, image: str) -> Rendered:
+def render_document(loaded: LoadedConfig, environment: str, image: str) -> rendering.Rendered:
     """The validated document for `environment` and `image` (by digest), cloned from the live revision when
     task_definition.from_service."""
-    return render_with(loaded, environment, image, _clone_source(loaded, loaded.config.environment(environment)))
+    live = _clone_source(loaded, loaded.config.environment(environment))
+    return rendering.render_document(loaded, environment, image, live)
 
 
 def _clone_source(loaded: LoadedConfig, env: ResolvedEnvironment) -> str | None:
