@@ -69,7 +69,7 @@ def test_the_live_service_carries_its_revision_launch_type_network_and_load_bala
     assert fake.calls == [{"cluster": "main", "services": ["web"], "include": ["TAGS"]}]
     assert live == LiveService(arn=SERVICE["serviceArn"], revision=TD, launch_type="FARGATE", capacity_providers=(),
                                network_configuration=SERVICE["networkConfiguration"],
-                               load_balancers=tuple(SERVICE["loadBalancers"]), description=SERVICE)
+                               load_balancers=tuple(SERVICE["loadBalancers"]), controller="ECS", description=SERVICE)
     assert find_service(ENV) == live and fake.calls[-1] == {"cluster": "main", "services": ["web"]}
 
 
@@ -78,3 +78,10 @@ def test_a_service_on_capacity_providers_has_no_launch_type(ecs) -> None:
     ecs([{**SERVICE, "launchType": None, "capacityProviderStrategy": strategy, "loadBalancers": []}])
     live = describe_service(ENV)
     assert (live.launch_type, live.capacity_providers, live.load_balancers) == (None, tuple(strategy), ())
+
+
+def test_a_service_of_another_deployment_controller_may_run_no_task_definition_of_its_own(ecs) -> None:
+    external = {key: value for key, value in SERVICE.items() if key != "taskDefinition"}
+    ecs([{**external, "deploymentController": {"type": "EXTERNAL"}, "taskSets": [{"id": "ecs-svc/2"}]}])
+    live = describe_service(ENV)
+    assert (live.revision, live.controller) == (None, "EXTERNAL")

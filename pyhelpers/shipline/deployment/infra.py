@@ -121,10 +121,10 @@ def _service_and_checks(infra: Infra, loaded: LoadedConfig, env: ResolvedEnviron
         add("target group", ok, f"target group {lb['targetGroupArn']}" + ("" if ok else " does not exist"))
     if loaded.config.load_balancer and not service.load_balancers:
         add("target group", False, f"service {env.service} has no target group (load_balancer is configured)")
-    if document is None:
+    if document is None and service.revision is not None:
         document = infra.client("ecs").describe_task_definition(taskDefinition=service.revision)[
             "taskDefinition"]
-    groups, roles = infra.task_definition_needs(document)
+    groups, roles = infra.task_definition_needs(document or {})
     for group in groups:
         ok = infra.log_group(group)
         add("log group", ok, f"log group {group}" + ("" if ok else " does not exist"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..config import LoadedConfig, ResolvedEnvironment, load_config
+from ..errors import EnvironmentProblem
 from ..taskdef import render as rendering
 from ..taskdef.register import diff_document, register_document, release_document
 from .service import describe_service, find_service
@@ -57,4 +58,8 @@ def _clone_source(loaded: LoadedConfig, env: ResolvedEnvironment) -> str | None:
     template, without a call."""
     if not loaded.config.task_definition.from_service:
         return None
-    return describe_service(env, fix=NOTHING_TO_CLONE).revision
+    service = describe_service(env, fix=NOTHING_TO_CLONE)
+    if service.revision is None:
+        raise EnvironmentProblem(f"service {env.service} runs no task definition of its own (its deployment "
+                                 f"controller is {service.controller}): {NOTHING_TO_CLONE}")
+    return service.revision

@@ -23,7 +23,11 @@ def run_task(config: str = "shipline.yaml", *, environment: str, command: list[s
     env = loaded.config.environment(environment)
     ecs = aws.client("ecs", region=env.region, role_arn=env.role_arn)
     if task_definition is None:
-        task_definition = describe_service(env, fix="pass --task-definition").revision
+        service = describe_service(env, fix="pass --task-definition")
+        if service.revision is None:
+            raise BadInput(f"service {env.service} runs no task definition of its own (its deployment controller "
+                           f"is {service.controller}): pass --task-definition")
+        task_definition = service.revision
     result = run_one_off(ecs, env, task_definition, command or [], container, timeout)
     if result["exitCode"] != 0:
         raise OperationFailed(f"the task exited {result['exitCode']}: {result.get('stoppedReason')}",

@@ -16,20 +16,23 @@ class LiveService:
     """What callers need of the service as DescribeServices shows it now."""
 
     arn: str
-    revision: str                                # the task definition ARN it runs
+    revision: str | None                         # the task definition ARN it runs (None: its task sets do)
     launch_type: str | None                      # FARGATE, EC2, EXTERNAL; None with capacity providers
     capacity_providers: tuple[dict[str, Any], ...]
     network_configuration: dict[str, Any] | None
     load_balancers: tuple[dict[str, Any], ...]
+    controller: str                              # its deployment controller: ECS, CODE_DEPLOY or EXTERNAL
     description: dict[str, Any]                  # the whole description: deployments, counts, events, tags
 
     @classmethod
     def of(cls, description: dict[str, Any]) -> LiveService:
-        return cls(arn=description["serviceArn"], revision=description["taskDefinition"],
+        return cls(arn=description["serviceArn"], revision=description.get("taskDefinition"),
                    launch_type=description.get("launchType"),
                    capacity_providers=tuple(description.get("capacityProviderStrategy") or ()),
                    network_configuration=description.get("networkConfiguration"),
-                   load_balancers=tuple(description.get("loadBalancers") or ()), description=description)
+                   load_balancers=tuple(description.get("loadBalancers") or ()),
+                   controller=(description.get("deploymentController") or {}).get("type", "ECS"),
+                   description=description)
 
 
 def describe_service(env: ResolvedEnvironment, *, tags: bool = False, fix: str = BOOTSTRAP) -> LiveService:
