@@ -26,6 +26,7 @@ _API = {
     "diff": "shipline.deployment.release:diff",
     "register": "shipline.deployment.release:register",
     "deploy": "shipline.deployment.engine:deploy",
+    "follow": "shipline.deployment.engine:follow",
     "rollback": "shipline.deployment.engine:rollback",
     "status": "shipline.deployment.status:status",
     "run_task": "shipline.deployment.run_task:run_task",

@@ -6,6 +6,7 @@ step docs all come from it. It is imported on every start, so it names targets a
 from __future__ import annotations
 
 from . import references
+from .deployment import strategies
 from .params import Command, Param
 
 CONFIG = Param("config", "str", "path of shipline.yaml", default="shipline.yaml")
@@ -26,6 +27,8 @@ PIPELINE_PARAMS = (CONFIG, Param("branch", "str", "the branch being built (defau
                    Param("change_id", "str", "the pull request number (default: $CHANGE_ID)"))
 JENKINS_URL = Param("jenkins_url", "str", "the Jenkins controller (default: $JENKINS_URL); credentials come "
                     "only from JENKINS_USER and JENKINS_API_TOKEN")
+RECORD_DIR = Param("record_dir", "str", "where to write the deployment record (default: .shipline/records "
+                   "beside shipline.yaml)")
 STATE_DIR = Param("state_dir", "str", "where the local world keeps its state "
                   "(default: $SHIPLINE_LOCAL_DIR or ~/.cache/shipline/local)")
 
@@ -123,7 +126,7 @@ COMMANDS: tuple[Command, ...] = (
         description="From the Jinja2 template (task_definition.template) or the service's live revision "
                     "(task_definition.from_service); every problem is reported with its JSON path (exit 2).",
         example="shipline render --environment staging --image 123.dkr.ecr.../web@sha256:<digest>",
-        target="shipline.taskdef.render:render",
+        target="shipline.deployment.release:render",
         render="shipline.taskdef.render:render_summary",
         params=(CONFIG, TD_ENVIRONMENT, TD_IMAGE,
                 Param("output", "str", "where to write the document (default: .shipline/taskdef-ENV.json)")),
@@ -132,7 +135,7 @@ COMMANDS: tuple[Command, ...] = (
         name="diff",
         summary="show field-level changes between the release's task definition and the live revision",
         example="shipline diff --environment production --image 123.dkr.ecr.../web@sha256:<digest>",
-        target="shipline.taskdef.register:diff",
+        target="shipline.deployment.release:diff",
         render="shipline.taskdef.register:render_diff",
         params=(CONFIG, TD_ENVIRONMENT, Param("image", "str", "the image by digest (from publish)"), TD_FILE),
     ),
@@ -140,7 +143,7 @@ COMMANDS: tuple[Command, ...] = (
         name="register",
         summary="register the release's task definition (reusing the latest revision when unchanged)",
         example="shipline register --environment staging --image 123.dkr.ecr.../web@sha256:<digest>",
-        target="shipline.taskdef.register:register",
+        target="shipline.deployment.release:register",
         render="shipline.taskdef.register:render_register",
         mutates=True,
         params=(CONFIG, TD_ENVIRONMENT, Param("image", "str", "the image by digest (from publish)"), TD_FILE),
@@ -148,11 +151,13 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         name="deploy",
         summary="deploy a release to an environment and judge success on the deployment this run created",
-        description="Preflight (infra check), render and register the task definition, one UpdateService, "
-                    "then watch it through completion and the stability window; on failure return to the "
-                    "last revision known good (exit 1), exit 4 on timeout, exit 5 if the way back fails too, "
-                    "exit 7 beside another in-flight deployment or when another deploy takes the service "
-                    "over. Writes a deployment record (JSON) from the start.",
+        description="Plans with read calls only (--dry-run prints the plan: actions, expected duration, warnings), "
+                    "then executes it: preflight (infra check), register the task definition, the strategy's "
+                    "shift, then watch it through completion and the stability window; on failure return to "
+                    "the last revision known good (exit 1), exit 4 on timeout, exit 5 if the way back fails "
+                    "too, exit 7 beside another in-flight deployment or when another deploy takes the service "
+                    "over. --detach returns once the shift is under way, printing the token 'shipline follow' "
+                    "takes. Writes a deployment record (JSON) from the start.",
         example="shipline deploy --environment staging --image 123.dkr.ecr.../web@sha256:<digest>",
         target="shipline.deployment.engine:deploy",
         render="shipline.deployment.engine:render",
@@ -160,18 +165,37 @@ COMMANDS: tuple[Command, ...] = (
         params=(CONFIG, TD_ENVIRONMENT, Param("image", "str", "the image by digest (from publish)"),
                 Param("task_definition", "str", "a registered task definition ARN instead of --image",
                       check=references.task_definition),
-                Param("strategy", "str", "override the environment's strategy", choices=("rolling", "doubling")),
-                Param("record_dir", "str", "where to write the deployment record (default: .shipline/records)")),
+                Param("strategy", "str", "override the environment's strategy", choices=strategies.NAMES),
+                RECORD_DIR,
+                Param("detach", "bool", "return once the deploy is under way (exit 0, 'following': the token for "
+                      "'shipline follow'), without waiting for its verdict", default=False)),
+    ),
+    Command(
+        name="follow",
+        summary="judge and finish a detached deploy, from AWS state alone (any agent, any directory)",
+        description="Watches what 'deploy --detach' set under way through completion and the stability window, "
+                    "then tags it known good and finishes, or returns the service to its last revision known "
+                    "good: the same verdict, exit codes and record as an attached deploy.",
+        example="shipline follow --environment staging rolling/ecs-svc/1234567890/webapp:42",
+        target="shipline.deployment.engine:follow",
+        render="shipline.deployment.engine:render",
+        mutates=True,
+        params=(CONFIG, TD_ENVIRONMENT,
+                Param("token", "str", "what 'deploy --detach' printed as 'following'", required=True,
+                      positional=True), RECORD_DIR),
     ),
     Command(
         name="rollback",
         summary="return a service to its last revision known good (or a named one) and wait until it is healthy",
+        description="The environment's strategy's way back, planned (--dry-run prints the plan) and recorded "
+                    "like a deploy: deployment alarms disarmed, auto scaling suspended while it runs. Exit 5 "
+                    "when the service does not become healthy on the target.",
         example="shipline rollback --environment production --to 41",
         target="shipline.deployment.engine:rollback",
         render="shipline.deployment.engine:render",
         mutates=True,
         params=(CONFIG, TD_ENVIRONMENT, Param("to", "str", "a revision number, family:revision or ARN",
-                                                   check=references.rollback_target)),
+                                                   check=references.rollback_target), RECORD_DIR),
     ),
     Command(
         name="status",

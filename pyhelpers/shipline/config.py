@@ -11,16 +11,16 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, GetJsonSchemaHandler, ValidationError
+from pydantic_core import core_schema
 
+from .deployment import strategies
 from .errors import BadInput, Problem
 from .image.dockerfile_rules import RULES as DOCKERFILE_RULES
 from .references import REPOSITORY_NAME_PATTERN, outside, passthrough, repository_root
 from .taskdef.validate import SILENCEABLE as TASK_DEFINITION_RULES
 from .yamlsource import YamlDocument, load_yaml
 
-STRATEGIES = ("rolling", "doubling", "canary", "bluegreen-tg", "bluegreen-dns")
-TRAFFIC_STRATEGIES = ("canary", "bluegreen-tg", "bluegreen-dns")
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL")
 DEFAULT_STABILITY_WINDOW = 60.0   # seconds, for services without a load balancer
 
@@ -100,6 +100,28 @@ class TaskDefinitionSettings(Section):
     env_passthrough: list[PassthroughName] = []  # process environment variables templates see as env.NAME
 
 
+class _Registered:
+    """A strategy name from the strategy registry, read when validating and when the schema is made (so a
+    plug-in registered after this module loaded is accepted and documented)."""
+
+    @staticmethod
+    def _check(value: str) -> str:
+        if value not in strategies.NAMES:
+            raise ValueError(f"strategy {value!r} is not available; use one of {', '.join(strategies.NAMES)}")
+        return value
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(cls._check, core_schema.str_schema())
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: Any, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        return {"type": "string", "enum": list(strategies.NAMES)}
+
+
+StrategyName = Annotated[str, _Registered]
+
+
 class HealthCheck(Section):
     path: Annotated[str, Field(pattern=r"^/")] = "/health"
     interval: Annotated[float, BeforeValidator(parse_duration), Field(ge=5, le=300)] = 30.0
@@ -124,7 +146,7 @@ class PreDeploy(Section):
 
 
 class DeploySettings(Section):
-    strategy: Literal[STRATEGIES] = "rolling"  # type: ignore[valid-type]
+    strategy: StrategyName = "rolling"
     timeout: Duration = 900.0
     min_healthy_percent: Annotated[int, Field(ge=0, le=100)] = 50
     max_percent: Annotated[int, Field(ge=100, le=400)] = 100
@@ -401,7 +423,8 @@ def _semantic_problems(doc: YamlDocument, config: Config, base: Path) -> list[Pr
             add(("task_definition", "env_passthrough", index), problem)
     for name, env in config.environments.items():
         strategy = env.deploy.get("strategy", config.deploy.strategy)
-        if strategy in TRAFFIC_STRATEGIES and config.load_balancer is None:
+        if strategy in strategies.NAMES and strategies.info(strategy).moves_traffic \
+                and config.load_balancer is None:
             add(("environments", name, "deploy", "strategy") if "strategy" in env.deploy
                 else ("deploy", "strategy"),
                 f"strategy {strategy} moves traffic: add a 'load_balancer' section (container, port)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -28,7 +29,7 @@ class Param:
     help: str
     default: Any = None
     required: bool = False
-    choices: tuple[str, ...] = ()
+    choices: Sequence[str] = ()      # a tuple, or a live view such as the strategy registry's names
     minimum: float | None = None
     maximum: float | None = None
     positional: bool = False

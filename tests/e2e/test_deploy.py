@@ -156,10 +156,13 @@ def test_autoscaling_is_suspended_during_the_deploy_and_restored(aws, boto, reco
     assert {"autoscaling suspended", "autoscaling restored"} <= {p["phase"] for p in result["phases"]}
 
 
-def test_an_alarm_during_the_stability_window_fails_and_rolls_back(aws, boto, app, push_variant):
+def test_an_alarm_during_the_stability_window_fails_and_rolls_back_and_no_alarm_blocks_the_way_back(
+        aws, boto, recorder, app, push_variant):
+    """The alarm stays in ALARM: the way back of the deploy and a rollback after it disarm it; the rollback
+    suspends auto scaling and restores it, and its record has every phase."""
     import threading
 
-    _set(app, "  bake_time: 2s\n", "  bake_time: 5s\n  alarms: [webapp-5xx]\n")
+    _set(app, "  bake_time: 2s\n", "  bake_time: 5s\n  alarms: [webapp-5xx]\n  suspend_autoscaling: true\n")
     cloudwatch = boto("cloudwatch")
     cloudwatch.put_metric_alarm(AlarmName="webapp-5xx", Namespace="AWS/ApplicationELB", MetricName="5xx",
                                 Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=5,
@@ -167,6 +170,9 @@ def test_an_alarm_during_the_stability_window_fails_and_rolls_back(aws, boto, ap
     v1, v2 = push_variant("v1"), push_variant("v2")
     bootstrapped(app, boto, v1)
     before = service_of(boto)["taskDefinition"]
+    boto("application-autoscaling").register_scalable_target(
+        ServiceNamespace="ecs", ResourceId="service/demo/webapp", ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=1, MaxCapacity=4)
 
     def alarm_once_completed() -> None:
         deadline = time.monotonic() + 60
@@ -183,6 +189,21 @@ def test_an_alarm_during_the_stability_window_fails_and_rolls_back(aws, boto, ap
         deploy(config_of(app), environment="staging", image=v2)
     thread.join()
     assert service_of(boto)["taskDefinition"] == before
+
+    recorder.clear()
+    result = rollback(config_of(app), environment="staging", to=before.rsplit(":", 1)[-1])
+    assert result["decision"] == "succeeded" and service_of(boto)["taskDefinition"] == before
+    assert cloudwatch.describe_alarms(AlarmNames=["webapp-5xx"])["MetricAlarms"][0]["StateValue"] == "ALARM"
+    calls = recorder.calls(product_only=True)
+    update = next(c for c in calls if c.operation == "UpdateService")
+    assert update.params["deploymentConfiguration"]["alarms"] == {"alarmNames": ["webapp-5xx"], "enable": False,
+                                                                 "rollback": False}
+    suspended = [c.params["SuspendedState"]["DynamicScalingInSuspended"] for c in calls
+                 if c.operation == "RegisterScalableTarget"]
+    assert suspended == [True, False]  # suspended for the way back, then as it was
+    phases = [p["phase"] for p in json.loads(Path(result["record"]).read_text())["phases"]]
+    assert phases == ["prepare", "autoscaling suspended", "way back", "verify", "autoscaling restored",
+                      "known good", "finish"]
 
 
 def test_old_revisions_are_deregistered_after_success_keeping_the_last_n(aws, boto, app, push_variant):
@@ -344,7 +365,7 @@ def test_a_timed_out_release_goes_back_within_its_own_budget_exit_4(aws, boto, a
 
 
 def test_an_internal_error_still_completes_the_record(aws, boto, app, push_variant, monkeypatch):
-    from shipline.deployment.strategies.base import Strategy
+    from shipline.deployment.strategies.base import InPlace
 
     v1, v2 = push_variant("v1"), push_variant("v2")
     bootstrapped(app, boto, v1)
@@ -352,7 +373,7 @@ def test_an_internal_error_still_completes_the_record(aws, boto, app, push_varia
     def broken(*args, **kwargs):
         raise RuntimeError("a bug in verify")
 
-    monkeypatch.setattr(Strategy, "verify", broken)
+    monkeypatch.setattr(InPlace, "verify", broken)
     with pytest.raises(RuntimeError):
         deploy(config_of(app), environment="staging", image=v2)
     record = json.loads(next((app / ".shipline" / "records").glob("deploy-staging-*.json")).read_text())

@@ -69,6 +69,8 @@ def test_a_worker_deploys_in_place_from_a_good_release_to_a_good_release(aws, bo
     first = bootstrapped(worker, boto, v1, service=WORKER)
     assert not service_of(boto, WORKER)["loadBalancers"]
     running_on(boto, WORKER, first, 2)
+    plan = deploy(config_of(worker), environment="staging", image=v2, dry_run=True)
+    assert plan["health_signal"].startswith("the containers' health checks and the running count")
     start = len(aws.ecs.log)
     result = deploy(config_of(worker), environment="staging", image=v2)
     assert result["decision"] == "succeeded" and result["strategy"] == "rolling", result
@@ -125,9 +127,6 @@ def test_the_emulation_replaces_a_service_task_whose_container_health_check_fail
     wait_for("replacements started", lambda: service_of(boto, WORKER)["runningCount"] == 2)
 
 
-@pytest.mark.xfail(strict=True, reason="deployment/watch.py's _is_failure counts a task stopped for failing ELB "
-                   "health checks but not one stopped with stoppedReason 'Task failed container health checks': "
-                   "the release passes its stability window (a false success)")
 def test_a_worker_release_whose_container_health_check_turns_unhealthy_late_is_refused(aws, boto, worker, release):
     """The process keeps running but stops working 10 s after it starts: its container health check turns
     UNHEALTHY and ECS replaces the task (stoppedReason "Task failed container health checks")."""

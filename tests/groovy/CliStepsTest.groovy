@@ -15,6 +15,7 @@ import static org.junit.Assert.fail
 class CliStepsTest {
     static final String DIGEST = 'sha256:' + 'ab' * 32
     static final String IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@${DIGEST}"
+    static final String TOKEN = 'rolling/ecs-svc/1234567890/web:9'
 
     /** Each CLI step: its command, the smallest valid arguments, and the params file they give. */
     static final Map<String, Map> STEPS = [
@@ -31,6 +32,9 @@ class CliStepsTest {
                                   params : [config: 'shipline.yaml', environment: 'staging', image: IMAGE]],
             shiplineRegister   : [command: 'register', args: [environment: 'staging'],
                                   params : [config: 'shipline.yaml', environment: 'staging', dry_run: false]],
+            shiplineFollow     : [command: 'follow', args: [environment: 'staging', token: TOKEN],
+                                  params : [config: 'shipline.yaml', environment: 'staging', token: TOKEN,
+                                            dry_run: false]],
             shiplineRollback   : [command: 'rollback', args: [environment: 'production'],
                                   params : [config: 'shipline.yaml', environment: 'production', dry_run: false]],
             shiplineRunTask    : [command: 'run-task', args: [environment: 'staging'],

@@ -297,9 +297,8 @@ CASES: dict[str, Case] = {
         CHECK, 2, "max_percent", config=("timeout: 10m", "timeout: 10m\n  min_healthy_percent: 100\n  max_percent: 100")),
     "config-choice: strategy bluegreen": Case(CHECK, 2, "deploy.strategy",
                                               config=("timeout: 10m", "timeout: 10m\n  strategy: bluegreen")),
-    "config-missing-section: canary without a load balancer": Case(
-        CHECK, 2, "load_balancer", config=("timeout: 10m\nload_balancer:\n  container: web\n  port: 8080\n",
-                                           "timeout: 10m\n  strategy: canary\n")),
+    "config-missing-section: no task_definition template nor clone": Case(
+        CHECK, 2, "task_definition", config=("task_definition:\n  template: taskdef.json.j2\n", "")),
     "config-environment-override: environments.staging.deploy.timeout soon": Case(
         CHECK, 2, "environments.staging.deploy.timeout",
         config=('account_id: "123456789012"', 'account_id: "123456789012"\n    deploy: {timeout: soon}')),

@@ -43,7 +43,7 @@ def test_every_command_has_help_with_an_example_and_the_common_options(command: 
     for option in ("--json", "--params-file", "--result-file", "--debug"):
         assert option in result.stdout
     for param in command.all_params:
-        assert param.flag in result.stdout
+        assert (f"[{param.name}]" if param.positional else param.flag) in result.stdout
     assert ("--dry-run" in result.stdout) == command.mutates
 
 

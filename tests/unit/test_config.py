@@ -77,7 +77,7 @@ CASES = {
                                 "deploy.stratgy", 14, "did you mean 'strategy'"),
     "wrong type": (replace("  port: 8080", "  port: eighty"), "load_balancer.port", 11, "valid integer"),
     "not one of the choices": (replace("strategy: rolling", "strategy: big-bang"), "deploy.strategy", 13,
-                               "'rolling'"),
+                               "not available; use one of rolling, doubling"),
     "out of range": (replace("min_healthy_percent: 50", "min_healthy_percent: 150"),
                      "deploy.min_healthy_percent", 14, "less than or equal to 100"),
     "invalid ECR repository name": (replace("repository: team/web", "repository: Team/Web"),
@@ -102,7 +102,7 @@ CASES = {
         "environments.production.role_arn", 21, "another account"),
     "traffic strategy without load balancer": (
         replace("load_balancer:\n  container: web\n  port: 8080\n", "").replace("strategy: rolling",
-                                                                             "strategy: canary"),
+                                                                             "strategy: toy-traffic"),
         "deploy.strategy", 10, "add a 'load_balancer' section"),
     "no environments": (VALID.split("environments:")[0] + "environments: {}\n", "environments", 16,
                         "at least 1 item"),
@@ -114,6 +114,16 @@ CASES = {
                              "not a valid environment name"),
     "top level not a mapping": ("- web\n- api\n", "", 1, "expected a mapping"),
 }
+
+
+@pytest.fixture(autouse=True)
+def _a_traffic_strategy():
+    """No strategy that moves traffic ships yet: a toy one, so the load-balancer rule is exercised."""
+    from shipline.deployment.strategies import registry
+
+    registry.register("toy-traffic", "a toy that moves traffic", moves_traffic=True)(type("ToyTraffic", (), {}))
+    yield
+    registry.unregister("toy-traffic")
 
 
 @pytest.mark.parametrize("kind", sorted(CASES))

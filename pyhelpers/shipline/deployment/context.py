@@ -1,4 +1,5 @@
-"""What one deployment run works with: the environment, the AWS clients, the revisions involved."""
+"""What a command on one service works with: the environment, the AWS clients, the revisions involved.
+(A deploy's or a rollback's record is a thing apart: read-only commands have none.)"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -6,8 +7,7 @@ from typing import Any
 
 from .. import aws
 from ..config import ResolvedEnvironment
-from ..errors import EnvironmentProblem
-from .record import Record
+from .service import describe_service
 
 
 @dataclass
@@ -15,7 +15,6 @@ class DeployContext:
     env: ResolvedEnvironment
     task_definition: str
     known_good: str | None      # the way back: the last revision known good, never whatever ran at the start
-    record: Record
     ecs: Any = field(init=False)
     elb: Any = field(init=False)
 
@@ -24,10 +23,5 @@ class DeployContext:
         self.elb = aws.client("elbv2", region=self.env.region, role_arn=self.env.role_arn)
 
     def describe_service(self, tags: bool = False) -> dict[str, Any]:
-        """The live service (with its tags when `tags`)."""
-        services = self.ecs.describe_services(cluster=self.env.cluster, services=[self.env.service],
-                                              **({"include": ["TAGS"]} if tags else {}))["services"]
-        if not services or services[0].get("status") != "ACTIVE":
-            raise EnvironmentProblem(f"service {self.env.service} not found in cluster {self.env.cluster}: "
-                                     "run 'shipline infra bootstrap'")
-        return services[0]
+        """The live service's description (with its tags when `tags`)."""
+        return describe_service(self.env, tags=tags).description

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .context import DeployContext
+    from .record import Record
 
 log = logging.getLogger(__name__)
 
@@ -25,18 +26,22 @@ def active_revisions(ecs: Any, family: str) -> list[str]:
     return sorted(mine, key=lambda arn: family_and_revision(arn)[1], reverse=True)
 
 
-def deregister_old_revisions(ctx: "DeployContext") -> list[str]:
-    family, revision = family_and_revision(ctx.task_definition)
-    if revision <= ctx.env.deploy.keep_revisions:
-        ctx.record.phase("revisions", deregistered=[])
-        return []  # the family cannot have more revisions than it keeps yet
+def revisions_to_deregister(ctx: "DeployContext", family: str, registering: bool) -> list[str]:
+    """The family's revisions a success would deregister: all but the newest deploy.keep_revisions (the
+    target among them; `registering`: the target is not registered yet and will be the newest)."""
+    keep = ctx.env.deploy.keep_revisions
     mine = active_revisions(ctx.ecs, family)
-    keep = set(mine[:ctx.env.deploy.keep_revisions]) | {ctx.task_definition}
-    gone = [arn for arn in mine if arn not in keep]
+    if registering:
+        return mine[keep - 1:]
+    kept = set(mine[:keep]) | {ctx.task_definition}
+    return [arn for arn in mine if arn not in kept]
+
+
+def deregister_old_revisions(ctx: "DeployContext", record: "Record", gone: list[str]) -> None:
+    """Deregister the revisions the plan named (never one that runs: after success the service runs only
+    the target, which the plan kept)."""
     for arn in gone:
         ctx.ecs.deregister_task_definition(taskDefinition=arn)
     if gone:
-        log.info("deregistered %d old revision(s) of %s (keeping %d)", len(gone), family,
-                 ctx.env.deploy.keep_revisions)
-    ctx.record.phase("revisions", deregistered=gone)
-    return gone
+        log.info("deregistered %d old revision(s) (keeping %d)", len(gone), ctx.env.deploy.keep_revisions)
+    record.phase("revisions", deregistered=gone)

@@ -5,13 +5,12 @@ from typing import Any
 
 from ..config import load_config
 from .context import DeployContext
-from .record import Record
 
 
 def status(config: str = "shipline.yaml", *, environment: str) -> dict[str, Any]:
     loaded = load_config(config)
     env = loaded.config.environment(environment)
-    ctx = DeployContext(env, "", None, Record(env.service, environment, "status", None, "", None, {}))
+    ctx = DeployContext(env, "", None)
     service = ctx.describe_service()
     targets = []
     for lb in service.get("loadBalancers", []):

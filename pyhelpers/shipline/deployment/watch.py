@@ -20,6 +20,7 @@ from .. import aws
 
 if TYPE_CHECKING:
     from .context import DeployContext
+    from .record import Record
 
 log = logging.getLogger(__name__)
 _FAILED_TASK_CODES = ("TaskFailedToStart", "EssentialContainerExited")
@@ -36,8 +37,10 @@ class Outcome:
     diagnosis: dict[str, Any] = field(default_factory=dict)
 
 
-def watch(ctx: "DeployContext", deployment_id: str, task_definition: str, timeout: float) -> Outcome:
-    """Poll (adaptive interval with jitter) until the deployment succeeds, fails, or `timeout` passes."""
+def watch(ctx: "DeployContext", record: "Record", deployment_id: str, task_definition: str,
+          timeout: float) -> Outcome:
+    """Poll (adaptive interval with jitter) until the deployment succeeds, fails, or `timeout` passes;
+    each observation goes to `record`."""
     deadline, interval = time.monotonic() + timeout, 1.0
     seen_events: set[str] = set()
     since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=5)
@@ -46,7 +49,7 @@ def watch(ctx: "DeployContext", deployment_id: str, task_definition: str, timeou
     while True:
         service = ctx.describe_service()
         _print_new_events(service, seen_events, since)
-        verdict, state = _judge(ctx, service, deployment_id, task_definition)
+        verdict, state = _judge(ctx, record, service, deployment_id, task_definition)
         mine = next((d for d in service.get("deployments", []) if d["id"] == deployment_id), {})
         failed_count = mine.get("failedTasks", 0)
         # the stopped tasks are read only when they matter: a failure to explain, or enough to fail fast
@@ -68,7 +71,7 @@ def watch(ctx: "DeployContext", deployment_id: str, task_definition: str, timeou
         interval = min(interval * 1.3, 5.0)
 
 
-def stability_window(ctx: "DeployContext", deployment_id: str, done: Outcome) -> Outcome:
+def stability_window(ctx: "DeployContext", record: "Record", deployment_id: str, done: Outcome) -> Outcome:
     """After completion, the release must stay healthy for the environment's stability window: every
     check `watch` makes, plus no task of this deployment failing, no target unhealthy, the running count
     not below desired for long, and no deployment alarm in ALARM. Any of them fails the release."""
@@ -111,10 +114,10 @@ def stability_window(ctx: "DeployContext", deployment_id: str, done: Outcome) ->
         if verdict is not None:
             elapsed = time.monotonic() - start
             verdict.reason += f" ({elapsed:.0f}s into the {window:g}s stability window)"
-            ctx.record.phase("stability window failed", seconds=round(elapsed, 1), reason=verdict.reason)
+            record.phase("stability window failed", seconds=round(elapsed, 1), reason=verdict.reason)
             return verdict
         if time.monotonic() >= deadline:
-            ctx.record.phase("stability window passed", seconds=window)
+            record.phase("stability window passed", seconds=window)
             return Outcome(True, done.reason + f"; stayed healthy through a {window:g}s stability window")
         time.sleep(min(random.uniform(*WINDOW_POLL_SECONDS), max(0.0, deadline - time.monotonic())))
 
@@ -144,7 +147,7 @@ def _failure_event(service: dict[str, Any], deployment_id: str) -> str | None:
                  if f"(deployment {deployment_id}) deployment failed" in e["message"]), None)
 
 
-def _judge(ctx: "DeployContext", service: dict[str, Any], deployment_id: str,
+def _judge(ctx: "DeployContext", record: "Record", service: dict[str, Any], deployment_id: str,
            task_definition: str) -> tuple[Outcome | None, str]:
     deployments = service.get("deployments", [])
     mine = next((d for d in deployments if d["id"] == deployment_id), None)
@@ -153,7 +156,7 @@ def _judge(ctx: "DeployContext", service: dict[str, Any], deployment_id: str,
         return verdict, "failed" if mine is not None else "vanished"
     state = (f"{mine['rolloutState']}, {mine['runningCount']}/{mine['desiredCount']} running, "
              f"{len(deployments)} deployment(s)")
-    ctx.record.observe(deployment=deployment_id, rolloutState=mine["rolloutState"], running=mine["runningCount"],
+    record.observe(deployment=deployment_id, rolloutState=mine["rolloutState"], running=mine["runningCount"],
                        desired=mine["desiredCount"], pending=mine["pendingCount"], failed=mine.get("failedTasks"))
     if mine["taskDefinition"] != task_definition:
         return Outcome(False, f"deployment {deployment_id} runs {mine['taskDefinition']}, not "
@@ -203,9 +206,11 @@ def _stopped_task_arns(ctx: "DeployContext", deployment_id: str) -> list[str]:
 
 
 def _is_failure(task: dict[str, Any]) -> bool:
-    """Stopped on its own (exited, could not start) or for failing its load balancer's health checks."""
-    return task.get("stopCode") in _FAILED_TASK_CODES or "failed ELB health checks" in (task.get("stoppedReason")
-                                                                                         or "")
+    """Stopped on its own (exited, could not start) or for failing its load balancer's or its containers'
+    health checks."""
+    reason = task.get("stoppedReason") or ""
+    return task.get("stopCode") in _FAILED_TASK_CODES or "failed ELB health checks" in reason \
+        or "failed container health checks" in reason
 
 
 def _failed_tasks(ctx: "DeployContext", deployment_id: str) -> list[dict[str, Any]]:

@@ -24,8 +24,8 @@ from ..commands import COMMANDS
 from ..params import TYPES, Command, Param
 
 # The CLI commands that have a pipeline step (deploy, rollback and run-task come with the deploy engine).
-STEP_COMMANDS = ("config check", "publish", "scan-gate", "promote", "render", "register", "deploy", "rollback",
-                 "run-task", "status", "pipeline plan")
+STEP_COMMANDS = ("config check", "publish", "scan-gate", "promote", "render", "register", "deploy", "follow",
+                 "rollback", "run-task", "status", "pipeline plan")
 STEPS_JSON = Path("resources/io/shipline/steps.json")
 VARS = Path("vars")
 # The one shell script of a CLI step: a constant per step that names only environment variables; the
@@ -232,12 +232,16 @@ def example_args(command: Command) -> dict[str, Any]:
     if tokens[:len(prefix)] != prefix:
         raise ValueError(f"{command.name}: the example does not start with {' '.join(prefix)!r}")
     by_flag = {param.flag: param for param in command.all_params}
+    positional = [param for param in command.all_params if param.positional]
     args: dict[str, Any] = {}
     rest = iter(tokens[len(prefix):])
     for token in rest:
         if token == "--json":
             continue
         param = by_flag.get(token)
+        if param is None and positional and not token.startswith("-"):
+            args[positional.pop(0).name] = token
+            continue
         if param is None:
             raise ValueError(f"{command.name}: the example's {token} is not one of its parameters")
         if param.type == "bool":

@@ -11,22 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from .. import aws
-from ..config import LoadedConfig, ResolvedEnvironment, load_config
+from ..config import LoadedConfig, ResolvedEnvironment
 from ..errors import BadInput
 from ..limits import load_json, read_text
-from .render import legacy_live_revision, render_document
+from .render import render_document
 from .shape import json_path, register_input
 from .validate import require_valid
 
 log = logging.getLogger(__name__)
-
-
-def register(config: str = "shipline.yaml", *, environment: str, image: str | None = None,
-             file: str | None = None, dry_run: bool = False) -> dict[str, Any]:
-    """`shipline register` until commands.py names shipline.deployment.release:register (then delete it)."""
-    loaded = load_config(config)
-    env = loaded.config.environment(environment)
-    return register_document(env, release_document(loaded, environment, image, file, None), dry_run)
 
 
 def register_document(env: ResolvedEnvironment, document: dict[str, Any], dry_run: bool = False) -> dict[str, Any]:
@@ -42,15 +34,6 @@ def register_document(env: ResolvedEnvironment, document: dict[str, Any], dry_ru
     log.info("registered %s", registered["taskDefinitionArn"])
     return {"taskDefinitionArn": registered["taskDefinitionArn"], "revision": registered["revision"],
             "reused": False, "family": document["family"]}
-
-
-def diff(config: str = "shipline.yaml", *, environment: str, image: str | None = None,
-         file: str | None = None) -> dict[str, Any]:
-    """`shipline diff` until commands.py names shipline.deployment.release:diff (then delete it)."""
-    loaded = load_config(config)
-    env = loaded.config.environment(environment)
-    document = release_document(loaded, environment, image, file, None)
-    return diff_document(env, document, legacy_live_revision(env))
 
 
 def diff_document(env: ResolvedEnvironment, document: dict[str, Any], live_revision: str | None) -> dict[str, Any]:

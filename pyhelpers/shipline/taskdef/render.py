@@ -16,7 +16,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from ..config import LoadedConfig, ResolvedEnvironment, load_config
+from ..config import LoadedConfig, ResolvedEnvironment
 from ..errors import BadInput, EnvironmentProblem, Problem
 from ..imageref import ImageRef
 from ..limits import load_json
@@ -32,12 +32,6 @@ class Rendered:
     source: str               # the template path, or the live revision's ARN
     container: str            # the container that runs the release's image
     warnings: list[Finding]   # opinions a clone of the live revision breaks (never refused)
-
-
-def render(config: str = "shipline.yaml", *, environment: str, image: str,
-           output: str | None = None) -> dict[str, Any]:
-    """`shipline render` until commands.py names shipline.deployment.release:render (then delete it)."""
-    return render_to_file(load_config(config), environment, image, output, None)
 
 
 def render_to_file(loaded: LoadedConfig, environment: str, image: str, output: str | None,
@@ -196,26 +190,12 @@ def _from_service(env: ResolvedEnvironment, live_revision: str | None) -> tuple[
     """The live revision's RegisterTaskDefinition request, every field kept (from botocore's shape)."""
     from .. import aws
 
-    live_revision = live_revision or legacy_live_revision(env)
     if live_revision is None:
         raise EnvironmentProblem(f"service {env.service} not found in cluster {env.cluster}: there is no live "
                                  "revision to clone; use task_definition.template or create the service")
     ecs = aws.client("ecs", region=env.region, role_arn=env.role_arn)
     described = ecs.describe_task_definition(taskDefinition=live_revision, include=["TAGS"])
     return register_input(described["taskDefinition"], described.get("tags")), live_revision
-
-
-def legacy_live_revision(env: ResolvedEnvironment) -> str | None:
-    """The revision the service runs, for the callers that do not pass it yet (this module's and register's
-    CLI functions, deployment/engine.py); delete it once they call shipline.deployment.release."""
-    from .. import aws
-
-    ecs = aws.client("ecs", region=env.region, role_arn=env.role_arn)
-    try:
-        services = ecs.describe_services(cluster=env.cluster, services=[env.service])["services"]
-    except ecs.exceptions.ClusterNotFoundException:
-        return None
-    return services[0]["taskDefinition"] if services and services[0].get("status") == "ACTIVE" else None
 
 
 def _target_container(loaded: LoadedConfig, document: dict[str, Any], source: str) -> str:

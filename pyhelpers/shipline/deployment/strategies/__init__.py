@@ -1,16 +1,7 @@
-"""Deployment strategies: one module each, implementing the small Strategy interface in base.py."""
+"""Deployment strategies: one module each, implementing the Strategy interface in base.py, listed in
+registry.py (the only list of their names). Importing this package loads no strategy."""
 from __future__ import annotations
 
-from .base import Strategy
-from .doubling import Doubling
-from .rolling import Rolling
+from .registry import NAMES, info, load, names, register
 
-STRATEGIES: dict[str, type[Strategy]] = {"rolling": Rolling, "doubling": Doubling}
-
-
-def strategy_for(name: str) -> Strategy:
-    from ...errors import BadInput
-
-    if name not in STRATEGIES:
-        raise BadInput(f"strategy {name!r} is not available yet; use one of {', '.join(STRATEGIES)}")
-    return STRATEGIES[name]()
+__all__ = ["NAMES", "info", "load", "names", "register"]

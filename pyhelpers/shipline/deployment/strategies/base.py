@@ -1,70 +1,136 @@
-"""The Strategy interface: the phases every deployment goes through.
+"""The Strategy interface, and the in-place base that rolling and doubling share.
 
-prepare: decide the deploymentConfiguration (no AWS change) · shift: the one call that starts the
-deployment · verify: watch the deployment this run created until it is done or failed, then through the
-stability window · finish: clean up after success · undo: return to the last revision known good.
+The engine knows a strategy only through this interface and an opaque **handle**: a string the strategy
+alone reads, naming what it set under way (an ECS deployment id for in-place strategies; a pair of
+target groups and their weights, a record set's weights, a service-deployment ARN for those to come).
+Planning makes read calls only and returns Actions; executing them makes the changes.
+
+  shift_actions  the actions that set the deploy under way; the last one returns the handle
+  verify         watch what the handle names until it succeeds or fails (then the stability window)
+  way_back       the actions that return the service to a revision known good; the last returns an Outcome
+  finish         the actions after a success (clean-up)
+  health_signal  what tells healthy from not for this service, in words, for the plan
 """
 from __future__ import annotations
 
+import math
+from abc import ABC, abstractmethod
 from typing import Any
 
+from ...actions import Action
 from ..context import DeployContext
+from ..record import Record
 from ..revisions import deregister_old_revisions
 from ..watch import Outcome, stability_window, watch
 
+Handle = str
+TASK_START_SECONDS = 10.0  # placing, pulling and starting a task, before its health checks begin
 
-class Strategy:
-    """In-place strategies share everything but their deploymentConfiguration."""
 
-    name = "base"
+class Strategy(ABC):
+    name = ""  # set by the registry
+
+    @abstractmethod
+    def shift_actions(self, ctx: DeployContext, force: bool) -> list[Action]:
+        """Set the deploy of ctx.task_definition under way (`force`: the service already names it)."""
+
+    @abstractmethod
+    def verify(self, ctx: DeployContext, record: Record, handle: Handle, window: bool = True) -> Outcome:
+        """Watch what `handle` names until done or failed; then, unless `window` is False, through the
+        stability window."""
+
+    @abstractmethod
+    def way_back(self, ctx: DeployContext, to: str, handle: Handle | None) -> list[Action]:
+        """Return the service to revision `to` (known good) and wait, within deploy.rollback_timeout,
+        until it is healthy; deployment alarms disarmed so that the one that failed the release cannot
+        block the way back. `handle`: what this run set under way, if anything."""
+
+    @abstractmethod
+    def seconds(self, ctx: DeployContext, facts: dict[str, Any]) -> dict[str, float]:
+        """The expected duration of each phase, from the service's settings (`facts` from the plan)."""
+
+    def finish(self, ctx: DeployContext, deregister: list[str]) -> list[Action]:
+        """After success only: deregister old revisions (the plan computed which)."""
+        return [Action(f"deregister {len(deregister)} old revision(s) of the family, keeping "
+                       f"{ctx.env.deploy.keep_revisions}", ("ecs.DeregisterTaskDefinition",) * len(deregister),
+                       run=lambda run: deregister_old_revisions(ctx, run.record, deregister))]
+
+    def settings(self, ctx: DeployContext) -> dict[str, Any]:
+        """What the strategy will ask of AWS, for the plan and the record (e.g. a deploymentConfiguration)."""
+        return {}
+
+    def health_signal(self, ctx: DeployContext, facts: dict[str, Any]) -> str:
+        if facts.get("target_groups"):
+            return "load balancer target health and the running count"
+        if facts.get("container_health_checks"):
+            return "the containers' health checks and the running count (no load balancer)"
+        return "the running count and task exits only (no load balancer, no container health check)"
+
+
+class InPlace(Strategy):
+    """Rolling and doubling: one UpdateService call; the handle is the ECS deployment id it returns."""
 
     def deployment_configuration(self, ctx: DeployContext) -> dict[str, Any]:
         raise NotImplementedError
 
-    def prepare(self, ctx: DeployContext) -> dict[str, Any]:
+    def configuration(self, ctx: DeployContext, armed: bool = True) -> dict[str, Any]:
+        """The deploymentConfiguration of an update; not `armed`: deployment alarms neither fail nor roll
+        back (the way back)."""
         deploy = ctx.env.deploy
         configuration = self.deployment_configuration(ctx)
         configuration["deploymentCircuitBreaker"] = {"enable": deploy.circuit_breaker,
                                                      "rollback": deploy.circuit_breaker}
         if deploy.alarms:
-            configuration["alarms"] = {"alarmNames": list(deploy.alarms), "enable": True, "rollback": True}
+            configuration["alarms"] = {"alarmNames": list(deploy.alarms), "enable": armed, "rollback": armed}
         return configuration
 
-    def shift(self, ctx: DeployContext, configuration: dict[str, Any], force: bool = False) -> str:
-        """One UpdateService call: task definition and deploymentConfiguration together (`force`: a new
-        deployment of the revision the service already names); return the id of the deployment it
-        created (from the response, never guessed later)."""
-        response = ctx.ecs.update_service(cluster=ctx.env.cluster, service=ctx.env.service,
-                                          taskDefinition=ctx.task_definition, deploymentConfiguration=configuration,
-                                          forceNewDeployment=force)
-        deployment = response["service"]["deployments"][0]
-        return deployment["id"]
+    def settings(self, ctx: DeployContext) -> dict[str, Any]:
+        return self.configuration(ctx)
 
-    def verify(self, ctx: DeployContext, deployment_id: str, window: bool = True) -> Outcome:
-        """Watch until completed; then, unless `window` is False, through the stability window."""
-        outcome = watch(ctx, deployment_id, ctx.task_definition, ctx.env.deploy.timeout)
+    def shift_actions(self, ctx: DeployContext, force: bool) -> list[Action]:
+        configuration = self.configuration(ctx)
+        words = (f"min {configuration['minimumHealthyPercent']}%, max {configuration['maximumPercent']}% of "
+                 "desired")
+        return [Action(f"update service {ctx.env.service} to the new revision ({words}"
+                       f"{', a new deployment of the same revision' if force else ''})", ("ecs.UpdateService",),
+                       reason=f"{self.name}: in place", run=lambda run: self._update(ctx, ctx.task_definition,
+                                                                                    configuration, force))]
+
+    @staticmethod
+    def _update(ctx: DeployContext, task_definition: str, configuration: dict[str, Any], force: bool) -> Handle:
+        """One UpdateService call; the id of the deployment it created (from the response, never guessed)."""
+        response = ctx.ecs.update_service(cluster=ctx.env.cluster, service=ctx.env.service,
+                                          taskDefinition=task_definition, deploymentConfiguration=configuration,
+                                          forceNewDeployment=force)
+        return response["service"]["deployments"][0]["id"]
+
+    def verify(self, ctx: DeployContext, record: Record, handle: Handle, window: bool = True) -> Outcome:
+        outcome = watch(ctx, record, handle, ctx.task_definition, ctx.env.deploy.timeout)
         if outcome.success and window:
-            return stability_window(ctx, deployment_id, outcome)
+            return stability_window(ctx, record, handle, outcome)
         return outcome
 
-    def finish(self, ctx: DeployContext) -> None:
-        """After success only: deregister old revisions, keeping the last N and any that runs."""
-        deregister_old_revisions(ctx)
+    def way_back(self, ctx: DeployContext, to: str, handle: Handle | None) -> list[Action]:
+        configuration = self.configuration(ctx, armed=False)
 
-    def undo(self, ctx: DeployContext) -> Outcome:
-        """Return the service to the last revision known good and wait (deploy.rollback_timeout, a budget
-        of its own) until it is healthy."""
-        assert ctx.known_good is not None, "the engine undoes only when a revision is known good"
-        service = ctx.describe_service()
-        primary = service["deployments"][0]
-        if primary["taskDefinition"] == ctx.known_good and primary["rolloutState"] != "FAILED":
-            deployment_id = primary["id"]  # ECS already rolled back to it (circuit breaker): watch that
-        else:
-            configuration = self.prepare(ctx)
-            if "alarms" in configuration:  # the alarm that failed the release must not block the way back
-                configuration["alarms"] = {**configuration["alarms"], "enable": False, "rollback": False}
-            response = ctx.ecs.update_service(cluster=ctx.env.cluster, service=ctx.env.service,
-                                              taskDefinition=ctx.known_good, deploymentConfiguration=configuration,
-                                              forceNewDeployment=True)
-            deployment_id = response["service"]["deployments"][0]["id"]
-        return watch(ctx, deployment_id, ctx.known_good, ctx.env.deploy.rollback_timeout)
+        def back(run: Any) -> Outcome:
+            primary = ctx.describe_service()["deployments"][0]
+            if handle is not None and primary["taskDefinition"] == to and primary["rolloutState"] != "FAILED":
+                deployment_id = primary["id"]  # ECS already rolled back to it (circuit breaker): watch that
+            else:
+                deployment_id = self._update(ctx, to, configuration, force=True)
+            run.record.deployment_id = deployment_id
+            run.record.phase("way back", deployment=deployment_id, to=to)
+            return watch(ctx, run.record, deployment_id, to, ctx.env.deploy.rollback_timeout)
+
+        return [Action(f"update service {ctx.env.service} back to {to.rsplit('/', 1)[-1]} (deployment alarms "
+                       "disarmed) and wait until it is healthy", ("ecs.UpdateService",),
+                       reason="the way back: in place, to the last revision known good", run=back,
+                       seconds=ctx.env.deploy.rollback_timeout)]
+
+    def seconds(self, ctx: DeployContext, facts: dict[str, Any]) -> dict[str, float]:
+        configuration = self.deployment_configuration(ctx)
+        room = configuration["maximumPercent"] - 100 + 100 - configuration["minimumHealthyPercent"]
+        batches = math.ceil(100 / max(room, 1)) if facts.get("desired", 0) > 0 else 0
+        batch = TASK_START_SECONDS + facts.get("seconds_to_healthy", 0.0) + facts.get("deregistration_delay", 0.0)
+        return {"replace tasks": batches * batch, "stability window": ctx.env.stability_window}

@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..context import DeployContext
-from .base import Strategy
+from .base import InPlace
 
 
-class Doubling(Strategy):
-    name = "doubling"
-
+class Doubling(InPlace):
     def deployment_configuration(self, ctx: DeployContext) -> dict[str, Any]:
         return {"minimumHealthyPercent": 100, "maximumPercent": 200}

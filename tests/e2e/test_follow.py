@@ -1,0 +1,97 @@
+"""`deploy --detach` then `shipline follow` from another directory and home: the verdict and record of an
+attached deploy, from AWS state alone."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from deploying import bootstrapped, config_of, healthy_on, service_of, steady, wait_for, with_deploy_settings
+from helpers import run_cli
+from shipline.deployment.known_good import LAST_GOOD_TAG
+
+
+@pytest.fixture
+def app(aws, sample_app, push_variant):
+    aws.ecs.time_scale = 0.05
+    # circuit breaker off: only shipline's stability window can catch the late crash
+    with_deploy_settings(sample_app, "timeout: 2m\ndesired_count: 2\nbake_time: 25s\ncircuit_breaker: false")
+    return sample_app
+
+
+def _elsewhere(tmp_path: Path, name: str) -> tuple[Path, dict[str, str]]:
+    """Another working directory and home, as on another agent."""
+    home = tmp_path / f"{name}-home"
+    work = tmp_path / f"{name}-work"
+    home.mkdir()
+    work.mkdir()
+    return work, {"HOME": str(home)}
+
+
+def _detach(app: Path, image: str) -> dict:
+    detached = run_cli("deploy", "--config", config_of(app), "--environment", "staging", "--image", image,
+                       "--detach", "--json", timeout=120)
+    assert detached.returncode == 0, detached.stderr
+    result = json.loads(detached.stdout)["result"]
+    assert result["decision"] == "detached" and result["following"].startswith("rolling/ecs-svc/")
+    return result
+
+
+def _follow(app: Path, token: str, tmp_path: Path, name: str):
+    work, env = _elsewhere(tmp_path, name)
+    return run_cli("follow", token, "--config", config_of(app), "--environment", "staging", "--json",
+                   "--record-dir", str(work / "records"), cwd=work, env=env, timeout=300)
+
+
+def _after_verify(record: dict) -> list[str]:
+    phases = [p["phase"] for p in record["phases"]]
+    return phases[phases.index("verify"):]
+
+
+def test_a_detached_good_release_is_followed_to_success_from_another_agent(aws, boto, app, push_variant,
+                                                                          tmp_path) -> None:
+    v1, v2 = push_variant("v1"), push_variant("v2")
+    bootstrapped(app, boto, v1)
+    detached = _detach(app, v2)
+    followed = _follow(app, detached["following"], tmp_path, "agent-b")
+    assert followed.returncode == 0, followed.stdout + followed.stderr
+    result = json.loads(followed.stdout)["result"]
+    assert result["decision"] == "succeeded" and "stability window" in result["reason"]
+    assert result["task_definition"] == detached["task_definition"] == service_of(boto)["taskDefinition"]
+    assert result["deployment_id"] == detached["deployment_id"]
+    record = json.loads(Path(result["record"]).read_text())
+    assert str(tmp_path / "agent-b-work") in result["record"]
+    assert _after_verify(record) == ["verify", "known good", "revisions", "finish"]
+    assert "adopt" in [p["phase"] for p in record["phases"]]
+    tags = boto("ecs").list_tags_for_resource(resourceArn=service_of(boto)["serviceArn"])["tags"]
+    assert {"key": LAST_GOOD_TAG, "value": result["task_definition"]} in tags
+
+
+def test_a_detached_late_crash_is_followed_to_the_same_rollback_as_an_attached_deploy(
+        aws, boto, app, push_variant, tmp_path) -> None:
+    v1, late = push_variant("v1"), push_variant("crash-late")
+    good = bootstrapped(app, boto, v1)
+    attached = run_cli("deploy", "--config", config_of(app), "--environment", "staging", "--image", late, "--json",
+                       timeout=300)
+    assert attached.returncode == 1, attached.stdout + attached.stderr
+    attached_record = json.loads(Path(json.loads(attached.stdout)["error"]["record"]).read_text())
+    wait_for("the service steady on the good revision", lambda: steady(boto))
+
+    detached = _detach(app, late)
+    followed = _follow(app, detached["following"], tmp_path, "agent-c")
+    assert followed.returncode == 1, followed.stdout + followed.stderr
+    error = json.loads(followed.stdout)["error"]
+    assert "exit code 42" in error["message"] and f"back on {good.rsplit('/', 1)[-1]}" in error["message"]
+    record = json.loads(Path(error["record"]).read_text())
+    for key in ("decision", "task_definition", "undo_target"):
+        assert record[key] == attached_record[key], key
+    assert record["rollback"]["to"] == attached_record["rollback"]["to"] == good
+    assert _after_verify(record) == _after_verify(attached_record) == ["verify", "undo", "way back", "undone"]
+    wait_for("the service steady on the good revision", lambda: steady(boto))
+    healthy_on(boto, good)
+
+
+def test_follow_refuses_a_token_it_cannot_read(aws, app) -> None:
+    printed = run_cli("follow", "not-a-token", "--config", config_of(app), "--environment", "staging", "--json")
+    assert printed.returncode == 2 and "is not what 'deploy --detach' prints" in printed.stdout
