@@ -234,20 +234,23 @@ def _facts(ctx: DeployContext, service: dict[str, Any], document: dict[str, Any]
                           if a["Key"] == "deregistration_delay.timeout_seconds"), 300.0)
             to_healthy = float(group.get("HealthCheckIntervalSeconds", 30) * group.get("HealthyThresholdCount", 5))
             facts["target_groups"].append({"name": group["TargetGroupName"], "deregistration_delay": delay,
+                                           "protocol": group.get("Protocol", "HTTP"),
                                            "seconds_to_healthy": to_healthy,
                                            "interval": group.get("HealthCheckIntervalSeconds", 30),
                                            "healthy_threshold": group.get("HealthyThresholdCount", 5)})
             facts["seconds_to_healthy"] = max(facts["seconds_to_healthy"], to_healthy)
             facts["deregistration_delay"] = max(facts["deregistration_delay"], delay)
-        return facts
+    facts["service_connect"] = any(d.get("serviceConnectConfiguration", {}).get("enabled")
+                                   for d in service.get("deployments", []))
     containers = (document or {}).get("containerDefinitions")
     if containers is None and ctx.task_definition:
         containers = ctx.ecs.describe_task_definition(taskDefinition=ctx.task_definition)["taskDefinition"][
             "containerDefinitions"]
     checks = [c["healthCheck"] for c in containers or [] if c.get("healthCheck")]
     facts["container_health_checks"] = len(checks)
-    facts["seconds_to_healthy"] = max((float(c.get("startPeriod", 0) + c.get("interval", 30)) for c in checks),
-                                      default=0.0)
+    if not groups:
+        facts["seconds_to_healthy"] = max((float(c.get("startPeriod", 0) + c.get("interval", 30)) for c in checks),
+                                          default=0.0)
     return facts
 
 

@@ -60,11 +60,24 @@ class Strategy(ABC):
         return {}
 
     def health_signal(self, ctx: DeployContext, facts: dict[str, Any]) -> str:
-        if facts.get("target_groups"):
-            return "load balancer target health and the running count"
+        """The signals the service has, in words: target health (an NLB's checks only see a port answer),
+        container health checks, and always the running count and task exits."""
+        groups = facts.get("target_groups", [])
+        signals = []
+        if groups:
+            network = any(g["protocol"] in ("TCP", "TLS", "UDP", "TCP_UDP") for g in groups)
+            signals.append("network load balancer target health (TCP: a port that answers)" if network
+                           else "load balancer target health")
         if facts.get("container_health_checks"):
-            return "the containers' health checks and the running count (no load balancer)"
-        return "the running count and task exits only (no load balancer, no container health check)"
+            signals.append("the containers' health checks")
+        signals.append("the running count and task exits")
+        text = ", ".join(signals[:-1]) + (" and " if len(signals) > 1 else "") + signals[-1]
+        if not groups:
+            text += " (no load balancer" + ("" if facts.get("container_health_checks") else
+                                           ", no container health check") + ")"
+        if facts.get("service_connect"):
+            text += "; Service Connect routes by the same task health"
+        return text
 
 
 class InPlace(Strategy):
