@@ -1,5 +1,6 @@
-"""`shipline infra bootstrap --wait` on the local emulation: it returns only when the created service's
-deployment is COMPLETED with every task running, printing its progress; exit 4 when deploy.timeout passes."""
+"""`shipline infra bootstrap` on the local emulation: it plans with read calls only and then makes exactly the
+planned calls; with --wait it returns only when the created service's deployment is COMPLETED with every task
+running, printing its progress; exit 4 when deploy.timeout passes."""
 from __future__ import annotations
 
 import json
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 from helpers import git, run_cli
+from shipline.deployment.infra import bootstrap
 
 
 def _app(sample_app: Path, timeout: str) -> str:
@@ -21,6 +23,45 @@ def _app(sample_app: Path, timeout: str) -> str:
 
 def _service(boto) -> dict:
     return boto("ecs").describe_services(cluster="demo", services=["webapp"])["services"][0]
+
+
+def _mutations(recorder) -> list[str]:
+    return [str(call) for call in recorder.calls(product_only=True) if call.mutating]
+
+
+def _planned(plan: dict) -> list[str]:
+    return [call for action in plan["actions"] for call in action["calls"]]
+
+
+def test_bootstrap_plans_with_reads_only_and_makes_exactly_the_planned_calls(aws, boto, recorder, sample_app: Path,
+                                                                              push_variant) -> None:
+    aws.ecs.time_scale = 0.05
+    config, v1 = _app(sample_app, "2m"), push_variant("v1")
+    recorder.clear()
+    printed = run_cli("infra", "bootstrap", "--config", config, "--environment", "staging", "--image", v1,
+                      "--dry-run", "--json")
+    assert printed.returncode == 0, printed.stderr
+    plan = json.loads(printed.stdout)["result"]
+    assert _mutations(recorder) == []
+    assert plan["would"] == [action["action"] for action in plan["actions"]]
+    assert _planned(plan) == ["ecs.CreateCluster", "logs.CreateLogGroup", "iam.CreateRole", "iam.PutRolePolicy",
+                              "elbv2.CreateTargetGroup", "elbv2.ModifyTargetGroupAttributes",
+                              "elbv2.CreateLoadBalancer", "elbv2.CreateListener", "ecs.RegisterTaskDefinition",
+                              "ecs.CreateService"]
+    recorder.clear()
+    created = bootstrap(config, environment="staging", image=v1)
+    assert created["created"] == plan["would"]
+    assert _mutations(recorder) == _planned(plan)
+
+    # only the service is missing, and the family's latest revision is the release's: it is reused
+    boto("ecs").delete_service(cluster="demo", service="webapp", force=True)
+    recorder.clear()
+    again = bootstrap(config, environment="staging", image=v1, dry_run=True)
+    assert _mutations(recorder) == [] and _planned(again) == ["ecs.CreateService"]
+    assert again["would"][0].startswith("create service webapp with arn:aws:ecs:")
+    recorder.clear()
+    bootstrap(config, environment="staging", image=v1)
+    assert _mutations(recorder) == ["ecs.CreateService"]
 
 
 def test_bootstrap_wait_returns_when_every_task_runs(aws, boto, sample_app: Path, push_variant) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .. import aws
+from ..actions import Action, perform
 from ..config import LoadedConfig, ResolvedEnvironment, load_config
 from ..errors import EnvironmentProblem, OperationFailed, TimedOut
 from ..imageref import registry_and_repository
@@ -17,12 +17,6 @@ from .service import LiveService, find_service
 log = logging.getLogger(__name__)
 TASKS_TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                         "Principal": {"Service": "ecs-tasks.amazonaws.com"}}]}
-
-
-@dataclass(frozen=True)
-class Action:
-    description: str
-    execute: Callable[[], Any]
 
 
 class Infra:
@@ -147,13 +141,10 @@ def bootstrap(config: str = "shipline.yaml", *, environment: str, image: str, wa
     document = render_document(loaded, environment, image).document
     plan = _plan(infra, loaded, env, document)
     if dry_run:
-        return {"dry_run": True, "would": [a.description for a in plan]}
-    done = []
-    for action in plan:
-        log.info("%s", action.description)
-        action.execute()
-        done.append(action.description)
-    result: dict[str, Any] = {"created": done, "service": env.service, "cluster": env.cluster}
+        return {"dry_run": True, "would": [a.description for a in plan], "actions": [a.to_json() for a in plan]}
+    perform(plan)
+    result: dict[str, Any] = {"created": [a.description for a in plan], "service": env.service,
+                              "cluster": env.cluster}
     if wait:
         result.update(_wait_until_running(env))
     return result
@@ -190,32 +181,39 @@ def _wait_until_running(env: ResolvedEnvironment) -> dict[str, Any]:
 
 
 def _plan(infra: Infra, loaded: LoadedConfig, env: ResolvedEnvironment, document: dict[str, Any]) -> list[Action]:
-    """Describe calls only: the list of changes bootstrap would make."""
+    """Describe calls only: the changes bootstrap would make, each with the mutating calls it makes."""
+    from ..taskdef.register import register_document
+
     plan: list[Action] = []
     ecs, logs, iam, elb, ec2 = (infra.client(s) for s in ("ecs", "logs", "iam", "elbv2", "ec2"))
     if not infra.cluster():
-        plan.append(Action(f"create cluster {env.cluster}", lambda: ecs.create_cluster(clusterName=env.cluster)))
+        plan.append(Action(f"create cluster {env.cluster}", ("ecs.CreateCluster",),
+                           run=lambda: ecs.create_cluster(clusterName=env.cluster)))
     groups, roles = infra.task_definition_needs(document)
     for group in groups:
         if not infra.log_group(group):
-            plan.append(Action(f"create log group {group}",
-                               lambda g=group: logs.create_log_group(logGroupName=g)))
+            plan.append(Action(f"create log group {group}", ("logs.CreateLogGroup",),
+                               run=lambda g=group: logs.create_log_group(logGroupName=g)))
     for role in roles:
         if not infra.role(role):
             policy = _execution_policy(document, env) if role == document.get("executionRoleArn") else None
             plan.append(Action(f"create role {role} (assumed by ECS tasks"
                                + (", least-privilege execution policy)" if policy else ")"),
-                               lambda r=role, p=policy: _create_role(iam, r, p)))
+                               ("iam.CreateRole", "iam.PutRolePolicy") if policy else ("iam.CreateRole",),
+                               run=lambda r=role, p=policy: _create_role(iam, r, p)))
     subnets, groups_sg, vpc = _network(ec2, loaded)
     lb = loaded.config.load_balancer
     tg_name = target_group_name(env)
     if lb and infra.target_group(tg_name) is None:
-        plan.append(Action(f"create target group {tg_name}, load balancer and listener",
-                           lambda: _create_load_balancing(elb, loaded, env, vpc, subnets, groups_sg)))
+        plan.append(Action(f"create target group {tg_name}, load balancer and listener", LOAD_BALANCING_CALLS,
+                           run=lambda: _create_load_balancing(elb, loaded, env, vpc, subnets, groups_sg)))
     if find_service(env) is None:
-        plan.append(Action(f"register the task definition and create service {env.service} "
-                           f"({env.deploy.desired_count} tasks)",
-                           lambda: _create_service(ecs, infra, loaded, env, subnets, groups_sg, document)))
+        reused = register_document(env, document, dry_run=True).get("taskDefinitionArn")
+        what = (f"create service {env.service} with {reused} (the family's latest revision is the same)" if reused
+                else f"register the task definition and create service {env.service}")
+        plan.append(Action(f"{what} ({env.deploy.desired_count} tasks)",
+                           ("ecs.CreateService",) if reused else ("ecs.RegisterTaskDefinition", "ecs.CreateService"),
+                           run=lambda: _create_service(ecs, infra, loaded, env, subnets, groups_sg, document)))
     return plan
 
 
@@ -266,6 +264,10 @@ def _execution_policy(document: dict[str, Any], env: ResolvedEnvironment) -> dic
         statements.append({"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue", "ssm:GetParameters"],
                            "Resource": secrets})
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+LOAD_BALANCING_CALLS = ("elbv2.CreateTargetGroup", "elbv2.ModifyTargetGroupAttributes",
+                        "elbv2.CreateLoadBalancer", "elbv2.CreateListener")
 
 
 def _create_load_balancing(elb: Any, loaded: LoadedConfig, env: ResolvedEnvironment, vpc: str,

@@ -7,9 +7,10 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from .. import aws
+from ..actions import Action
 from ..config import Config
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,10 @@ class RepositorySettings:
         return {"encryptionType": "KMS", "kmsKey": self.kms_key} if self.kms_key else {"encryptionType": "AES256"}
 
 
+CREATE_CALLS = ("ecr.CreateRepository", "ecr.PutLifecyclePolicy")
+FIX_CALLS = ("ecr.PutImageTagMutability", "ecr.PutImageScanningConfiguration", "ecr.PutLifecyclePolicy")
+
+
 class Ecr:
     """One region's (and optionally one role's) ECR."""
 
@@ -83,6 +88,17 @@ class Ecr:
         except self.client.exceptions.LifecyclePolicyNotFoundException:
             return None
 
+    def create_action(self, name: str, want: RepositorySettings, keep: Callable[[dict[str, Any]], None]) -> Action:
+        """The action that creates repository `name` with shipline's settings, handing the repository to `keep`."""
+        return Action(f"create repository {name} (immutable tags, scan on push, keep the last {want.keep_images} "
+                      "images)", CREATE_CALLS, reason="it does not exist",
+                      run=lambda: keep(self.create_repository(name, want)))
+
+    def fix_action(self, name: str, want: RepositorySettings, drift: list[str]) -> Action:
+        """The action that gives the existing repository `name` shipline's settings (--fix-repo)."""
+        return Action(f"fix repository {name}: {'; '.join(drift)}", FIX_CALLS, reason="--fix-repo",
+                      run=lambda: self.fix_repository(name, want))
+
     def create_repository(self, name: str, want: RepositorySettings) -> dict[str, Any]:
         repo = self.client.create_repository(
             repositoryName=name, imageTagMutability="IMMUTABLE",
@@ -99,11 +115,16 @@ class Ecr:
 
     def digest_of(self, name: str, tag: str) -> str | None:
         """The digest the registry holds for `name:tag`, or None."""
+        details = self.tagged(name, tag)
+        return details["imageDigest"] if details is not None else None
+
+    def tagged(self, name: str, tag: str) -> dict[str, Any] | None:
+        """The image details (digest, tags, ...) of `name:tag`, or None."""
         try:
             details = self.client.describe_images(repositoryName=name, imageIds=[{"imageTag": tag}])
         except (self.client.exceptions.ImageNotFoundException, self.client.exceptions.RepositoryNotFoundException):
             return None
-        return details["imageDetails"][0]["imageDigest"]
+        return details["imageDetails"][0]
 
     def pushed(self, name: str, tag: str) -> tuple[str, str] | None:
         """(image digest, config digest) of the image `name:tag`, or None (absent, or no config: an index)."""

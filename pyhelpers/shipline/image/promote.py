@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import requests
 
 from .. import references
+from ..actions import Action, perform
 from ..config import load_config
 from ..errors import BadInput, OperationFailed, Problem
 from ..imageref import is_digest
@@ -51,17 +53,36 @@ def promote(config: str = "shipline.yaml", *, digest: str, to_environment: str |
     except source.client.exceptions.ImageNotFoundException:
         raise BadInput(f"image {name}@{digest} is not in the source registry") from None
     new_tags = tags or [t for t in details.get("imageTags", []) if is_revision_tag(t)]
+    state = _Promotion(target.repository(target_name))
+    actions = [] if state.repo is not None else [target.create_action(
+        target_name, RepositorySettings(cfg.image.keep_images), keep=state.keep_repository)]
+
+    def copy() -> None:
+        state.copied, state.skipped = _copy(source.login(source_repo["registryId"]), name,
+                                            target.login(state.repo["registryId"]), target_name, digest, new_tags)
+
+    actions.append(Action(f"copy {name}@{digest} to {target_name} as {', '.join(new_tags) or 'its digest'}: the "
+                          "blobs the target lacks, then the manifest (registry requests, no AWS API call)", run=copy))
     if dry_run:
         return {"dry_run": True, "digest": digest, "from": f"{source_repo['repositoryUri']}@{digest}",
-                "to_repository": target_name, "tags": new_tags}
-    target_repo = target.repository(target_name) or target.create_repository(
-        target_name, RepositorySettings(cfg.image.keep_images))
-    copied, skipped = _copy(source.login(source_repo["registryId"]), name, target.login(target_repo["registryId"]),
-                            target_name, digest, new_tags)
+                "to_repository": target_name, "tags": new_tags, "actions": [a.to_json() for a in actions]}
+    perform(actions)
     landed = target.image(target_name, digest)
-    return {"digest": digest, "image": f"{target_repo['repositoryUri']}@{digest}", "tags": new_tags,
-            "copied_blobs": copied, "skipped_blobs": skipped, "from": f"{source_repo['repositoryUri']}@{digest}",
-            "size_bytes": landed.get("imageSizeInBytes")}
+    return {"digest": digest, "image": f"{state.repo['repositoryUri']}@{digest}", "tags": new_tags,
+            "copied_blobs": state.copied, "skipped_blobs": state.skipped,
+            "from": f"{source_repo['repositoryUri']}@{digest}", "size_bytes": landed.get("imageSizeInBytes")}
+
+
+@dataclass
+class _Promotion:
+    """What promote's actions hand forward: the target repository, then the blobs copied and skipped."""
+
+    repo: Any
+    copied: int = 0
+    skipped: int = 0
+
+    def keep_repository(self, repo: dict[str, Any]) -> None:
+        self.repo = repo
 
 
 def _copy(source: RegistryLogin, name: str, target: RegistryLogin, target_name: str, digest: str,

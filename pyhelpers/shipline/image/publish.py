@@ -4,11 +4,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .. import revision as revisions
+from ..actions import Action, perform
 from ..config import ImageSettings, LoadedConfig, load_config
 from ..errors import BadInput, Problem
 from . import docker_ops
@@ -106,37 +107,41 @@ def build(config: str = "shipline.yaml", environment: str | None = None, allow_d
 
 def publish(config: str = "shipline.yaml", environment: str | None = None, allow_dirty: bool = False,
             tags: list[str] | None = None, fix_repo: bool = False, dry_run: bool = False) -> dict[str, Any]:
-    """`shipline publish`: build once per commit and push to ECR; return the image by digest."""
+    """`shipline publish`: build once per commit and push to ECR; return the image by digest. Plans with read
+    calls only, then performs the plan's actions."""
     built = plan(config, environment, allow_dirty, tags or [])
     ecr = Ecr(built.region, built.role_arn)
     _warn_region(ecr)
     repo = ecr.repository(built.repository)
-    existing = ecr.digest_of(built.repository, built.revision.primary_tag) if repo else None
+    found = ecr.tagged(built.repository, built.revision.primary_tag) if repo else None
     result: dict[str, Any] = {"repository": built.repository, "revision": built.revision.sha, "tags": built.tags,
                               "warnings": [f.to_json() for f in built.findings]}
-    if existing is not None:
-        added = [] if dry_run else ecr.add_tags(built.repository, existing, built.tags[1:])
+    if repo is not None and found is not None:
+        existing: str = found["imageDigest"]
+        missing = [t for t in built.tags[1:] if t not in found.get("imageTags", [])]
+        actions = [_tag_action(ecr, built, missing, lambda: existing)] if missing else []
         log.info("%s:%s is already in the registry (%s): nothing to build", built.repository,
                  built.revision.primary_tag, existing)
+        added = [] if dry_run else [tag for tags_added in perform(actions) for tag in tags_added]
+        planned = {"actions": [a.to_json() for a in actions]} if dry_run else {}
         return {**result, "skipped": "exists", "digest": existing, "added_tags": added,
-                "image": f"{repo['repositoryUri']}@{existing}", "repository_uri": repo["repositoryUri"]}
+                "image": f"{repo['repositoryUri']}@{existing}", "repository_uri": repo["repositoryUri"], **planned}
+    state = _Pushed(repo)
+    actions = _repository_actions(ecr, built, repo, fix_repo, state) + _build_and_push_actions(ecr, built, state)
     if dry_run:
-        return {**result, "dry_run": True, "would": (["create repository " + built.repository] if repo is None
-                                                     else []) + [f"build and push {t}" for t in built.tags]}
-    repo = _ensure_repository(ecr, built, repo, fix_repo)
+        return {**result, "dry_run": True, "would": [a.description for a in actions],
+                "actions": [a.to_json() for a in actions]}
     from ..docker_engine import docker_client
 
-    login = ecr.login(repo["registryId"])
-    engine = docker_client()
+    state.engine = docker_client()
     try:
-        cache = _layer_cache(engine, ecr, built, repo["repositoryUri"], login)
-        _build(engine, built, repo["repositoryUri"], cache_from=cache)
-        digest = _push_tags(engine, ecr, built, repo, login)
+        perform(actions)
     finally:
-        engine.close()
-    details = ecr.image(built.repository, digest)
-    return {**result, "digest": digest, "image": f"{repo['repositoryUri']}@{digest}", "cache_from": cache,
-            "repository_uri": repo["repositoryUri"], "size_bytes": details.get("imageSizeInBytes")}
+        state.engine.close()
+    details = ecr.image(built.repository, state.digest)
+    uri = state.repo["repositoryUri"]
+    return {**result, "digest": state.digest, "image": f"{uri}@{state.digest}", "cache_from": state.cache,
+            "repository_uri": uri, "size_bytes": details.get("imageSizeInBytes")}
 
 
 def push(config: str = "shipline.yaml", environment: str | None = None, allow_dirty: bool = False,
@@ -155,31 +160,91 @@ def push(config: str = "shipline.yaml", environment: str | None = None, allow_di
             raise BadInput(f"no local image {built.repository}:{built.revision.primary_tag}: run "
                            "'shipline build' first, or 'shipline publish'") from None
         ecr = Ecr(built.region, built.role_arn)
-        repo = ecr.repository(built.repository)
+        state = _Pushed(ecr.repository(built.repository), engine)
+        actions = _repository_actions(ecr, built, state.repo, fix_repo, state)
+        actions += _push_actions(ecr, built, state, image)
         if dry_run:
-            return {"dry_run": True, "would": [f"push {t}" for t in built.tags], "repository": built.repository}
-        repo = _ensure_repository(ecr, built, repo, fix_repo)
-        image.tag(repo["repositoryUri"], tag=built.revision.primary_tag)
-        digest = _push_tags(engine, ecr, built, repo, ecr.login(repo["registryId"]))
+            return {"dry_run": True, "would": [a.description for a in actions],
+                    "actions": [a.to_json() for a in actions], "repository": built.repository}
+        perform(actions)
     finally:
         engine.close()
-    return {"repository": built.repository, "repository_uri": repo["repositoryUri"], "digest": digest,
-            "image": f"{repo['repositoryUri']}@{digest}", "tags": built.tags, "revision": built.revision.sha}
+    uri = state.repo["repositoryUri"]
+    return {"repository": built.repository, "repository_uri": uri, "digest": state.digest,
+            "image": f"{uri}@{state.digest}", "tags": built.tags, "revision": built.revision.sha}
 
 
-def _push_tags(engine: Any, ecr: Ecr, built: BuildPlan, repo: dict[str, Any], login: RegistryLogin) -> str:
-    """Push the primary tag (uploading what the registry lacks), then add the other tags through the
-    ECR API (one call each, nothing uploaded); return the digest."""
+@dataclass
+class _Pushed:
+    """What a publish's or push's actions hand forward: the repository, the engine, the layer cache, the digest."""
+
+    repo: Any = None
+    engine: Any = None
+    cache: list[str] = field(default_factory=list)
+    digest: str = ""
+    login: RegistryLogin | None = None
+
+    def keep_repository(self, repo: dict[str, Any]) -> None:
+        self.repo = repo
+
+    def registry_login(self, ecr: Ecr) -> RegistryLogin:
+        """One login serves the whole run (a token renewed between the build and the push would cost a call)."""
+        if self.login is None:
+            self.login = ecr.login(self.repo["registryId"])
+        return self.login
+
+
+def _repository_actions(ecr: Ecr, built: BuildPlan, repo: dict[str, Any] | None, fix: bool,
+                        state: _Pushed) -> list[Action]:
+    """Reads only: create the repository when missing; an existing one's drift is fixed with `fix`, else a
+    warning."""
+    want = RepositorySettings(built.image.keep_images)
+    if repo is None:
+        return [ecr.create_action(built.repository, want, keep=state.keep_repository)]
+    drift = ecr.drift(repo, want)
+    if drift and fix:
+        return [ecr.fix_action(built.repository, want, drift)]
+    if drift:
+        log.warning("repository %s: %s (left as is; --fix-repo changes it)", built.repository, "; ".join(drift))
+    return []
+
+
+def _build_and_push_actions(ecr: Ecr, built: BuildPlan, state: _Pushed) -> list[Action]:
+    def build() -> None:
+        state.cache = _layer_cache(state.engine, ecr, built, state.repo["repositoryUri"], state.registry_login(ecr))
+        _build(state.engine, built, state.repo["repositoryUri"], cache_from=state.cache)
+
+    cache = built.image.cache_ref or "the newest ancestor commit's image in the registry, if any"
+    return [Action(f"build {built.repository}:{built.revision.primary_tag} (layer cache: {cache})", run=build),
+            *_push_actions(ecr, built, state, None)]
+
+
+def _push_actions(ecr: Ecr, built: BuildPlan, state: _Pushed, local: Any) -> list[Action]:
+    """Push the primary tag (uploading what the registry lacks: registry requests, no AWS API call), then add
+    the other tags through the ECR API."""
     tag = built.revision.primary_tag
 
-    def landed() -> str | None:  # this engine's image under the tag: same config (the image ID), same image
-        found = ecr.pushed(built.repository, tag)
-        local = engine.images.get(f"{repo['repositoryUri']}:{tag}").id
-        return found[0] if found is not None and found[1] == local else None
+    def upload() -> None:
+        uri = state.repo["repositoryUri"]
+        if local is not None:
+            local.tag(uri, tag=tag)
 
-    digest = docker_ops.push(engine, repo["repositoryUri"], tag, login, landed)
-    ecr.add_tags(built.repository, digest, built.tags[1:])
-    return digest
+        def landed() -> str | None:  # this engine's image under the tag: same config (the image ID), same image
+            found = ecr.pushed(built.repository, tag)
+            local_id = state.engine.images.get(f"{uri}:{tag}").id
+            return found[0] if found is not None and found[1] == local_id else None
+
+        state.digest = docker_ops.push(state.engine, uri, tag, state.registry_login(ecr), landed)
+
+    pushing = Action(f"push {built.repository}:{tag} (the layers the registry lacks, then the manifest)", run=upload)
+    others = built.tags[1:]
+    return [pushing] + ([_tag_action(ecr, built, others, lambda: state.digest)] if others else [])
+
+
+def _tag_action(ecr: Ecr, built: BuildPlan, tags: list[str], digest: Callable[[], str]) -> Action:
+    """Put `tags` on the pushed image through the ECR API (one PutImage each, nothing uploaded)."""
+    return Action(f"tag {built.repository}:{built.revision.primary_tag} as {', '.join(tags)}",
+                  ("ecr.PutImage",) * len(tags), run=lambda: ecr.add_tags(built.repository, digest(), tags))
 
 
 def _build(engine: Any, built: BuildPlan, name: str, cache_from: list[str]) -> str:
@@ -192,21 +257,6 @@ def _build(engine: Any, built: BuildPlan, name: str, cache_from: list[str]) -> s
     for tag in others:
         image.tag(name, tag=tag)
     return image_id
-
-
-def _ensure_repository(ecr: Ecr, built: BuildPlan, repo: dict[str, Any] | None, fix: bool) -> dict[str, Any]:
-    want = RepositorySettings(built.image.keep_images)
-    if repo is None:
-        log.info("creating ECR repository %s (immutable tags, scan on push, keep %d images)", built.repository,
-                 want.keep_images)
-        return ecr.create_repository(built.repository, want)
-    drift = ecr.drift(repo, want)
-    if drift and fix:
-        log.info("fixing repository %s: %s", built.repository, "; ".join(drift))
-        ecr.fix_repository(built.repository, want)
-    elif drift:
-        log.warning("repository %s: %s (left as is; --fix-repo changes it)", built.repository, "; ".join(drift))
-    return repo
 
 
 def _layer_cache(engine: Any, ecr: Ecr, built: BuildPlan, uri: str, login: RegistryLogin) -> list[str]:
