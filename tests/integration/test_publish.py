@@ -1,6 +1,7 @@
 """The Build stage against the real engine and the local ECR: by git SHA, once, fast, and safe."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -161,9 +162,9 @@ def test_scan_gate_waits_through_in_progress_and_fails_on_findings(aws, sample_a
 
 
 def test_the_cached_login_is_reused_and_renewed_after_it_expires(aws, recorder, sample_app) -> None:
-    publish(_config(sample_app))  # the layers built once (a slow build would outlive a short token)
+    publish(_config(sample_app))  # the layers built once
     ecr_module._tokens.clear()
-    aws.ecr.token_ttl = 5.0
+    aws.ecr.token_ttl = 60.0  # longer than a build on a busy machine
 
     def logins() -> int:
         return sum(1 for c in recorder.calls(product_only=True) if c.operation == "GetAuthorizationToken")
@@ -172,7 +173,8 @@ def test_the_cached_login_is_reused_and_renewed_after_it_expires(aws, recorder, 
     _commit(sample_app, "www/index.html", "<p>now</p>\n", "now")
     publish(_config(sample_app))
     assert logins() == before + 1  # one login served the whole publish (every tag pushed with it)
-    time.sleep(5.1)
+    for key, login in list(ecr_module._tokens.items()):  # the cached token's time is up
+        ecr_module._tokens[key] = dataclasses.replace(login, expires_at=time.time())
     _commit(sample_app, "www/index.html", "<p>later</p>\n", "later")
     publish(_config(sample_app))
     assert logins() == before + 2

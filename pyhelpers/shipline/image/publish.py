@@ -182,16 +182,13 @@ class _Pushed:
     engine: Any = None
     cache: list[str] = field(default_factory=list)
     digest: str = ""
-    login: RegistryLogin | None = None
 
     def keep_repository(self, repo: dict[str, Any]) -> None:
         self.repo = repo
 
     def registry_login(self, ecr: Ecr) -> RegistryLogin:
-        """One login serves the whole run (a token renewed between the build and the push would cost a call)."""
-        if self.login is None:
-            self.login = ecr.login(self.repo["registryId"])
-        return self.login
+        """The registry's login, cached by Ecr.login: one serves the whole run unless a long build outlived it."""
+        return ecr.login(self.repo["registryId"])
 
 
 def _repository_actions(ecr: Ecr, built: BuildPlan, repo: dict[str, Any] | None, fix: bool,
