@@ -305,7 +305,8 @@ COMMANDS: tuple[Command, ...] = (
                       "intervals, deregistration delays, grace periods) are multiplied by it; health-check "
                       "timeouts stay real", default=0.1,
                       minimum=0.01, maximum=1.0),
-                Param("timeout", "float", "seconds to wait until it is ready", default=10.0, minimum=1)),
+                Param("timeout", "float", "seconds to wait until it is ready (it returns as soon as it is; a busy "
+                      "machine may need tens of seconds)", default=60.0, minimum=1)),
     ),
     Command(
         name="local down",

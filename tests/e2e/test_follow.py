@@ -3,6 +3,7 @@ attached deploy, from AWS state alone."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -49,11 +50,17 @@ def _after_verify(record: dict) -> list[str]:
     return phases[phases.index("verify"):]
 
 
+def _completed(boto, deployment_id: str) -> bool:
+    return any(f"(deployment {deployment_id}) deployment completed" in e["message"]
+               for e in service_of(boto)["events"])
+
+
 def test_a_detached_good_release_is_followed_to_success_from_another_agent(aws, boto, app, push_variant,
                                                                           tmp_path) -> None:
     v1, v2 = push_variant("v1"), push_variant("v2")
     bootstrapped(app, boto, v1)
     detached = _detach(app, v2)
+    assert detached["follow_after_seconds"] > 25  # the time to complete and the stability window
     followed = _follow(app, detached["following"], tmp_path, "agent-b")
     assert followed.returncode == 0, followed.stdout + followed.stderr
     result = json.loads(followed.stdout)["result"]
@@ -79,6 +86,9 @@ def test_a_detached_late_crash_is_followed_to_the_same_rollback_as_an_attached_d
     wait_for("the service steady on the good revision", lambda: steady(boto))
 
     detached = _detach(app, late)
+    # followed late, as a Jenkins stage that waited outside any node: the crash already happened
+    wait_for("the late crash", lambda: _completed(boto, detached["deployment_id"]) and boto("ecs").list_tasks(
+        cluster="demo", startedBy=detached["deployment_id"], desiredStatus="STOPPED")["taskArns"], timeout=120)
     followed = _follow(app, detached["following"], tmp_path, "agent-c")
     assert followed.returncode == 1, followed.stdout + followed.stderr
     error = json.loads(followed.stdout)["error"]
@@ -88,8 +98,23 @@ def test_a_detached_late_crash_is_followed_to_the_same_rollback_as_an_attached_d
         assert record[key] == attached_record[key], key
     assert record["rollback"]["to"] == attached_record["rollback"]["to"] == good
     assert _after_verify(record) == _after_verify(attached_record) == ["verify", "undo", "way back", "undone"]
+    assert "42" in next(p for p in record["phases"] if p["phase"] == "stability window failed")["reason"]
     wait_for("the service steady on the good revision", lambda: steady(boto))
     healthy_on(boto, good)
+
+
+def test_a_deploy_followed_after_its_window_is_judged_from_aws_state_without_waiting_it_again(
+        aws, boto, app, push_variant, tmp_path) -> None:
+    v1, v2 = push_variant("v1"), push_variant("v2")
+    bootstrapped(app, boto, v1)
+    detached = _detach(app, v2)
+    wait_for("the deployment completed", lambda: _completed(boto, detached["deployment_id"]), timeout=120)
+    time.sleep(26)  # the 25 s stability window has passed, unwatched
+    followed = _follow(app, detached["following"], tmp_path, "agent-d")
+    assert followed.returncode == 0, followed.stdout + followed.stderr
+    record = json.loads(Path(json.loads(followed.stdout)["result"]["record"]).read_text())
+    window = next(p for p in record["phases"] if p["phase"] == "stability window passed")
+    assert window["judged_after"] >= 25 and window["seconds"] == 25
 
 
 def test_follow_refuses_a_token_it_cannot_read(aws, app) -> None:

@@ -38,7 +38,11 @@ class JenkinsfileExampleTest {
         assertEquals(ALL.take(3), stages(run(false, [BRANCH_NAME: 'PR-7', CHANGE_ID: '7'], TESTING)))
         PipelineHarness main = run(false, [BRANCH_NAME: 'main', BRANCH_IS_PRIMARY: 'true'], DEPLOYING)
         assertEquals(ALL, stages(main))
-        assertEquals(['staging', 'production'], main.cliParamsFiles().findAll { it.environment }*.environment)
+        List<Map> deploys = main.cliParamsFiles().findAll { it.environment }
+        assertEquals(['staging', 'production', 'production'], deploys*.environment)
+        assertEquals([false, true, null], deploys*.detach)  // production: detached, then followed
+        assertEquals('doubling/ecs-svc/1/webapp:7', deploys[2].token)
+        assertEquals(90, (main.callsTo('sleep')[0][0] as Map).time)  // outside any node
         assertEquals(ALL, stages(run(false, [TAG_NAME: 'v1.4.0'], DEPLOYING)))
     }
 }

@@ -37,6 +37,9 @@ class PipelineStepTest {
                     'publish'      : [image: IMAGE, digest: 'sha256:' + 'a' * 64],
                     'deploy'       : [decision: 'succeeded',
                                       record: "${PipelineHarness.WORKSPACE}/.shipline/records/deploy.json".toString(),
+                                      task_definition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/webapp:7',
+                                      following: 'doubling/ecs-svc/1/webapp:7', follow_after_seconds: 90.0],
+                    'follow'       : [decision: 'succeeded',
                                       task_definition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/webapp:7'],
             ][command] as Map
             harness.files[call.env.SHIPLINE_RESULT] = groovy.json.JsonOutput.toJson(

@@ -118,7 +118,8 @@ def _detached(plan: DeployPlan, run: Run) -> dict[str, Any]:
     run.record.phase("detached", following=token)
     run.record.decide("detached", f"under way; 'shipline follow {token}' judges and finishes it")
     log.info("detached: follow it with: shipline follow --environment %s %s", plan.ctx.env.name, token)
-    return {**_result(run.record, plan.record_dir), "following": token}
+    return {**_result(run.record, plan.record_dir), "following": token,
+            "follow_after_seconds": plan.expected_seconds}
 
 
 def _perform(run: Run, action: Action) -> Any:

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 _FAILED_TASK_CODES = ("TaskFailedToStart", "EssentialContainerExited")
 BELOW_DESIRED_TOLERANCE = 10.0  # seconds the running count may stay below desired in the window
 WINDOW_POLL_SECONDS = (2.0, 3.0)  # a late failure is seen within 3 s, at 3 read calls a poll
+LATE_SECONDS = 5.0  # a window that began longer ago than this is judged in part from AWS state
 
 
 @dataclass
@@ -71,20 +72,29 @@ def watch(ctx: "DeployContext", record: "Record", deployment_id: str, task_defin
         interval = min(interval * 1.3, 5.0)
 
 
-def stability_window(ctx: "DeployContext", record: "Record", deployment_id: str, done: Outcome) -> Outcome:
+def stability_window(ctx: "DeployContext", record: "Record", deployment_id: str, done: Outcome,
+                     began: dt.datetime | None = None) -> Outcome:
     """After completion, the release must stay healthy for the environment's stability window: every
     check `watch` makes, plus no task of this deployment failing, no target unhealthy, the running count
-    not below desired for long, and no deployment alarm in ALARM. Any of them fails the release."""
+    not below desired for long, and no deployment alarm in ALARM. Any of them fails the release.
+
+    `began`: when the window began (ECS's event saying the deployment completed). A run that picks the
+    deploy up late (a re-run, `follow`) judges the time since from AWS state — tasks of the deployment
+    stopped since, alarms in ALARM or whose state changed since — and watches only the rest."""
     window, alarms = ctx.env.stability_window, list(ctx.env.deploy.alarms)
     if window <= 0:
         return done
     cloudwatch = aws.client("cloudwatch", region=ctx.env.region, role_arn=ctx.env.role_arn) if alarms else None
-    log.info("stability window: watching deployment %s for %gs%s", deployment_id, window,
-             f" and alarms {', '.join(alarms)}" if alarms else "")
     seen_events: set[str] = set()
     since = dt.datetime.now(dt.timezone.utc)
-    stopped_before = set(_stopped_task_arns(ctx, deployment_id))
-    start = time.monotonic()
+    began = min(began or since, since)
+    late = (since - began).total_seconds() if (since - began).total_seconds() > LATE_SECONDS else 0.0
+    log.info("stability window: watching deployment %s for %gs%s%s", deployment_id, max(window - late, 0),
+             f" and alarms {', '.join(alarms)}" if alarms else "",
+             f" ({late:.0f}s of the {window:g}s window judged from AWS state: it began before this run)"
+             if late else "")
+    stopped_before = _stopped_before(ctx, deployment_id, began if late else None)
+    start = time.monotonic() - late
     deadline, below_since = start + window, None
     while True:
         service = ctx.describe_service()
@@ -107,19 +117,48 @@ def stability_window(ctx: "DeployContext", record: "Record", deployment_id: str,
         elif verdict is None:
             below_since = None
         if verdict is None and cloudwatch is not None:
-            firing = [a["AlarmName"] for a in cloudwatch.describe_alarms(AlarmNames=alarms)["MetricAlarms"]
-                      if a["StateValue"] == "ALARM"]
-            if firing:
-                verdict = Outcome(False, f"alarm {', '.join(firing)} went to ALARM during the stability window")
+            verdict = _alarm_verdict(cloudwatch.describe_alarms(AlarmNames=alarms)["MetricAlarms"],
+                                     began if late else None)
         if verdict is not None:
             elapsed = time.monotonic() - start
             verdict.reason += f" ({elapsed:.0f}s into the {window:g}s stability window)"
             record.phase("stability window failed", seconds=round(elapsed, 1), reason=verdict.reason)
             return verdict
         if time.monotonic() >= deadline:
-            record.phase("stability window passed", seconds=window)
+            record.phase("stability window passed", seconds=window, **({"judged_after": round(late, 1)}
+                                                                        if late else {}))
             return Outcome(True, done.reason + f"; stayed healthy through a {window:g}s stability window")
         time.sleep(min(random.uniform(*WINDOW_POLL_SECONDS), max(0.0, deadline - time.monotonic())))
+
+
+def completed_at(service: dict[str, Any], deployment_id: str) -> dt.datetime | None:
+    """When ECS said `deployment_id` completed (its service event), if the service still lists that event."""
+    return next((e["createdAt"] for e in service.get("events", [])
+                 if f"(deployment {deployment_id}) deployment completed" in e["message"]), None)
+
+
+def _stopped_before(ctx: "DeployContext", deployment_id: str, began: dt.datetime | None) -> set[str]:
+    """The deployment's tasks already stopped when the window began (all stopped ones when `began` is None:
+    the window begins now)."""
+    arns = _stopped_task_arns(ctx, deployment_id)
+    if began is None or not arns:
+        return set(arns)
+    tasks = ctx.ecs.describe_tasks(cluster=ctx.env.cluster, tasks=arns[:100])["tasks"]
+    return {t["taskArn"] for t in tasks if t.get("stoppedAt") is not None and t["stoppedAt"] < began}
+
+
+def _alarm_verdict(described: list[dict[str, Any]], began: dt.datetime | None) -> Outcome | None:
+    """A failure when a deployment alarm is in ALARM; when the window began before this run (`began`),
+    also when an alarm's state changed since (its history is not read: a change means it left OK)."""
+    firing = [a["AlarmName"] for a in described if a["StateValue"] == "ALARM"]
+    if firing:
+        return Outcome(False, f"alarm {', '.join(firing)} went to ALARM during the stability window")
+    changed = [a["AlarmName"] for a in described
+               if began is not None and a.get("StateUpdatedTimestamp") and a["StateUpdatedTimestamp"] >= began]
+    if changed:
+        return Outcome(False, f"alarm {', '.join(changed)} changed state during the stability window, before this "
+                              "run watched it")
+    return None
 
 
 def _identity(service: dict[str, Any], deployment_id: str) -> Outcome | None:

@@ -45,7 +45,7 @@ def _answers(url: str) -> bool:
         return False
 
 
-def up(state_dir: str | None = None, foreground: bool = False, time_scale: float = 0.1, timeout: float = 10.0,
+def up(state_dir: str | None = None, foreground: bool = False, time_scale: float = 0.1, timeout: float = 60.0,
        dry_run: bool = False) -> dict[str, Any]:
     """Start the local world (idempotent) and return its environment."""
     references.require(references.finite, time_scale, "time_scale")

@@ -26,7 +26,7 @@ class PipelineHarness {
     static final Set<String> ALLOWED = ([
             'sh', 'writeFile', 'readFile', 'writeJSON', 'readJSON', 'fileExists', 'pwd', 'libraryResource',
             'error', 'echo', 'withEnv', 'withCredentials', 'retry', 'agent', 'nonresumable', 'node', 'stage',
-            'parallel', 'input', 'lock', 'timeout', 'archiveArtifacts', 'junit', 'checkout',
+            'parallel', 'input', 'lock', 'timeout', 'sleep', 'archiveArtifacts', 'junit', 'checkout',
     ] as Set).asImmutable()
     /** Steps that need a workspace, so a node (Jenkins: "Required context class hudson.FilePath is missing"). */
     static final Set<String> NEED_NODE = (['sh', 'writeFile', 'readFile', 'writeJSON', 'readJSON', 'fileExists',

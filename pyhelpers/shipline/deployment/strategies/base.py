@@ -21,7 +21,7 @@ from ...actions import Action
 from ..context import DeployContext
 from ..record import Record
 from ..revisions import deregister_old_revisions
-from ..watch import Outcome, stability_window, watch
+from ..watch import Outcome, completed_at, stability_window, watch
 
 Handle = str
 TASK_START_SECONDS = 10.0  # placing, pulling and starting a task, before its health checks begin
@@ -119,8 +119,8 @@ class InPlace(Strategy):
 
     def verify(self, ctx: DeployContext, record: Record, handle: Handle, window: bool = True) -> Outcome:
         outcome = watch(ctx, record, handle, ctx.task_definition, ctx.env.deploy.timeout)
-        if outcome.success and window:
-            return stability_window(ctx, record, handle, outcome)
+        if outcome.success and window:  # the window began when ECS said the deployment completed
+            return stability_window(ctx, record, handle, outcome, completed_at(ctx.describe_service(), handle))
         return outcome
 
     def way_back(self, ctx: DeployContext, to: str, handle: Handle | None) -> list[Action]:

@@ -1,0 +1,31 @@
+"""A stability window that began before the run watching it: when it began, and the alarms since."""
+from __future__ import annotations
+
+import datetime as dt
+
+from shipline.deployment.watch import _alarm_verdict, completed_at
+
+BEGAN = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.timezone.utc)
+
+
+def _alarm(state: str, changed: dt.datetime) -> dict:
+    return {"AlarmName": "web-5xx", "StateValue": state, "StateUpdatedTimestamp": changed}
+
+
+def test_the_window_begins_at_ecss_completion_event_of_this_deployment_only() -> None:
+    events = [{"message": "(service web) has reached a steady state.", "createdAt": BEGAN},
+              {"message": "(service web) (deployment ecs-svc/2) deployment completed.", "createdAt": BEGAN},
+              {"message": "(service web) (deployment ecs-svc/1) deployment completed.",
+               "createdAt": BEGAN - dt.timedelta(hours=1)}]
+    assert completed_at({"events": events}, "ecs-svc/1") == BEGAN - dt.timedelta(hours=1)
+    assert completed_at({"events": events}, "ecs-svc/3") is None
+
+
+def test_an_alarm_fails_the_window_in_alarm_or_when_it_changed_after_the_window_began() -> None:
+    before, after = BEGAN - dt.timedelta(minutes=5), BEGAN + dt.timedelta(seconds=10)
+    assert _alarm_verdict([_alarm("OK", before)], BEGAN) is None
+    assert _alarm_verdict([_alarm("OK", after)], None) is None  # watched live: only ALARM counts
+    changed = _alarm_verdict([_alarm("OK", after)], BEGAN)
+    assert changed is not None and "changed state during the stability window" in changed.reason
+    firing = _alarm_verdict([_alarm("ALARM", before)], None)
+    assert firing is not None and "went to ALARM" in firing.reason
