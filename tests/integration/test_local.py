@@ -95,7 +95,7 @@ def test_up_status_env_down_leaves_nothing_behind(local_env: dict, docker_engine
 
 
 def test_down_on_a_busy_machine_stops_everything(local_env: dict, busy_cores: None) -> None:
-    up = run_cli("local", "up", "--json", env=local_env, timeout=60)
+    up = run_cli("local", "up", "--json", env=local_env, timeout=150)
     assert up.returncode == 0, up.stderr
     state = json.loads(up.stdout)["result"]
     down = run_cli("local", "down", env=local_env, timeout=90)
@@ -126,7 +126,7 @@ def test_foreground_stops_everything_on_ctrl_c(tmp_path: Path) -> None:
     proc = subprocess.Popen([str(shipline_exe()), "local", "up", "--foreground"],
                             env={**os.environ, "SHIPLINE_LOCAL_DIR": str(directory)},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    procs.wait_until(lambda: (directory / "state.json").exists(), "foreground world", 10, proc)
+    procs.wait_until(lambda: (directory / "state.json").exists(), "foreground world", 60, proc)
     state = json.loads((directory / "state.json").read_text())
     proc.send_signal(2)  # SIGINT, as Ctrl-C sends
     out, err = proc.communicate(timeout=20)
