@@ -175,3 +175,13 @@ def busy_cores() -> Iterator[None]:
     for loop in loops:
         loop.kill()
         loop.wait()
+
+
+@pytest.fixture
+def fresh_login_cache():
+    """No registry login cached from another test, before or after this one."""
+    import shipline.image.ecr as ecr_module
+
+    ecr_module._tokens.clear()
+    yield
+    ecr_module._tokens.clear()

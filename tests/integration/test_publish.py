@@ -11,6 +11,7 @@ import pytest
 import requests
 
 import shipline.image.ecr as ecr_module
+from deploying import config_of
 from helpers import git, own_build_chain, remove_tags, run_cli
 from shipline.errors import BadInput, OperationFailed
 from shipline.image.promote import promote
@@ -21,15 +22,7 @@ from shipline.local.ecr import FINDINGS_LABEL
 REPO = "demo/webapp"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_login_cache():
-    ecr_module._tokens.clear()
-    yield
-    ecr_module._tokens.clear()
-
-
-def _config(app: Path) -> str:
-    return str(app / "shipline.yaml")
+pytestmark = pytest.mark.usefixtures("fresh_login_cache")
 
 
 def _commit(app: Path, path: str, content: str, message: str) -> None:
@@ -69,7 +62,7 @@ def _manifest(boto, tag: str) -> dict:
 
 
 def test_publish_digest_is_the_registrys_and_a_second_publish_does_nothing(aws, boto, sample_app) -> None:
-    result = publish(_config(sample_app))
+    result = publish(config_of(sample_app))
     sha = git(sample_app, "rev-parse", "HEAD")
     assert result["tags"] == [sha, sha[:12]] and result["revision"] == sha
     uri = result["repository_uri"]
@@ -89,7 +82,7 @@ def test_publish_digest_is_the_registrys_and_a_second_publish_does_nothing(aws, 
 
     aws.registry.requests.clear()
     start = time.monotonic()
-    again = run_cli("publish", "--config", _config(sample_app), "--json")
+    again = run_cli("publish", "--config", config_of(sample_app), "--json")
     elapsed = time.monotonic() - start
     assert again.returncode == 0, again.stderr
     second = json.loads(again.stdout)["result"]
@@ -101,11 +94,11 @@ def test_publish_digest_is_the_registrys_and_a_second_publish_does_nothing(aws, 
 def test_app_change_on_a_fresh_agent_reuses_cached_layers_and_uploads_only_the_changed_ones(
         aws, boto, docker_engine, sample_app) -> None:
     _own_chain(sample_app, aws)
-    first = publish(_config(sample_app))
+    first = publish(config_of(sample_app))
     _forget_local_images(docker_engine, first)
     _commit(sample_app, "www/index.html", "<p>new page</p>\n", "change the page")
     aws.registry.requests.clear()
-    second = publish(_config(sample_app))
+    second = publish(config_of(sample_app))
     assert second["cache_from"] == [f"{first['repository_uri']}:{first['revision']}"]
     before, after = (_manifest(boto, result["revision"]) for result in (first, second))
     old_layers, new_layers = ([layer["digest"] for layer in m["layers"]] for m in (before, after))
@@ -147,22 +140,22 @@ def test_scan_gate_waits_through_in_progress_and_fails_on_findings(aws, sample_a
     findings = [{"name": "CVE-2024-1111", "severity": "CRITICAL"}, {"name": "CVE-2024-2222", "severity": "LOW"}]
     _commit(sample_app, "Dockerfile", dockerfile.read_text() + f"LABEL {FINDINGS_LABEL}='{json.dumps(findings)}'\n",
             "a vulnerable image")
-    published = publish(_config(sample_app))
+    published = publish(config_of(sample_app))
     with pytest.raises(OperationFailed, match="CVE-2024-1111 \\(CRITICAL\\)") as caught:
-        scan_gate(_config(sample_app), image=published["digest"])
+        scan_gate(config_of(sample_app), image=published["digest"])
     assert caught.value.details["result"]["polls"] > 1  # it waited through IN_PROGRESS
     assert caught.value.exit_code == 1
     config = sample_app / "shipline.yaml"
     config.write_text(config.read_text().replace(
         "  severity_threshold: HIGH\n", "  severity_threshold: HIGH\n  allowlist:\n    - {id: CVE-2024-1111, "
         "expires: 2099-01-01, reason: not reachable from the network}\n"))
-    passed = scan_gate(_config(sample_app), image=published["digest"])
+    passed = scan_gate(config_of(sample_app), image=published["digest"])
     assert passed["passed"] and passed["waived"] == [{"id": "CVE-2024-1111", "severity": "CRITICAL"}]
     assert passed["counts"] == {"CRITICAL": 1, "LOW": 1}
 
 
 def test_the_cached_login_is_reused_and_renewed_after_it_expires(aws, recorder, sample_app) -> None:
-    publish(_config(sample_app))  # the layers built once
+    publish(config_of(sample_app))  # the layers built once
     ecr_module._tokens.clear()
     aws.ecr.token_ttl = 60.0  # longer than a build on a busy machine
 
@@ -171,19 +164,19 @@ def test_the_cached_login_is_reused_and_renewed_after_it_expires(aws, recorder, 
 
     before = logins()
     _commit(sample_app, "www/index.html", "<p>now</p>\n", "now")
-    publish(_config(sample_app))
+    publish(config_of(sample_app))
     assert logins() == before + 1  # one login served the whole publish (every tag pushed with it)
     for key, login in list(ecr_module._tokens.items()):  # the cached token's time is up
         ecr_module._tokens[key] = dataclasses.replace(login, expires_at=time.time())
     _commit(sample_app, "www/index.html", "<p>later</p>\n", "later")
-    publish(_config(sample_app))
+    publish(config_of(sample_app))
     assert logins() == before + 2
 
 
 @pytest.mark.parametrize("case", ["missing Dockerfile", "unpinned base image", "latest tag", "invalid repository",
                                   "dirty tree", "secret in ENV"])
 def test_bad_input_is_exit_2_and_creates_nothing(aws, recorder, sample_app, case: str) -> None:
-    args = ["publish", "--config", _config(sample_app)]
+    args = ["publish", "--config", config_of(sample_app)]
     dockerfile = sample_app / "Dockerfile"
     if case == "missing Dockerfile":
         dockerfile.unlink()
@@ -212,7 +205,7 @@ def test_bad_input_is_exit_2_and_creates_nothing(aws, recorder, sample_app, case
 def test_an_unreachable_registry_endpoint_is_exit_3(aws, sample_app) -> None:
     from shipline.local.procs import free_port
 
-    result = run_cli("publish", "--config", _config(sample_app),
+    result = run_cli("publish", "--config", config_of(sample_app),
                      env={"AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"}, timeout=180)
     assert result.returncode == 3, result.stderr
     assert "AWS endpoint unreachable" in result.stderr
@@ -221,19 +214,19 @@ def test_an_unreachable_registry_endpoint_is_exit_3(aws, sample_app) -> None:
 def test_build_only_tags_locally_without_aws(aws, recorder, docker_engine, sample_app) -> None:
     from shipline.image.publish import build
 
-    built = build(_config(sample_app))
+    built = build(config_of(sample_app))
     assert docker_engine.images.get(f"{REPO}:{built['tags'][0]}").id == built["image_id"]
     assert recorder.calls(product_only=True) == []
     with pytest.raises(BadInput, match="not tied to a revision"):
-        build(_config(sample_app), tags=["production"])
+        build(config_of(sample_app), tags=["production"])
 
 
 def test_pushing_a_different_image_under_an_existing_tag_is_a_clear_exit_1(aws, sample_app) -> None:
-    publish(_config(sample_app))
+    publish(config_of(sample_app))
     time.sleep(1.1)  # the created label has a resolution of one second: the rebuild must differ
-    rebuilt = run_cli("build", "--config", _config(sample_app))  # same commit, new image (new created label)
+    rebuilt = run_cli("build", "--config", config_of(sample_app))  # same commit, new image (new created label)
     assert rebuilt.returncode == 0, rebuilt.stderr
-    pushed = run_cli("push", "--config", _config(sample_app))
+    pushed = run_cli("push", "--config", config_of(sample_app))
     assert pushed.returncode == 1, pushed.stderr
     assert "tags are immutable: build from a new commit" in pushed.stderr and "Traceback" not in pushed.stderr
 
@@ -243,7 +236,7 @@ def test_a_failing_build_names_the_step_and_shows_its_last_lines(aws, sample_app
     _commit(sample_app, "Dockerfile", dockerfile.read_text().replace(
         "COPY www/ /www/", "COPY www/ /www/\nRUN echo compiling assets && echo 'asset error: missing logo' && exit 2"),
         "a broken step")
-    result = run_cli("publish", "--config", _config(sample_app))
+    result = run_cli("publish", "--config", config_of(sample_app))
     assert result.returncode == 1, result.stderr
     assert "build failed at Step 7/" in result.stderr and ": RUN echo compiling assets" in result.stderr
     assert "| asset error: missing logo" in result.stderr
@@ -274,5 +267,5 @@ def test_labels_build_args_target_and_the_region_warning(aws, docker_engine, sam
 
 def test_a_semver_tag_at_head_is_an_image_tag(aws, sample_app) -> None:
     git(sample_app, "tag", "v1.4.2")
-    result = publish(_config(sample_app))
+    result = publish(config_of(sample_app))
     assert result["tags"][-1] == "1.4.2"

@@ -3,11 +3,10 @@ order. Registry requests (the push, the blob copy) are no AWS API call: their ac
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-import shipline.image.ecr as ecr_module
+from deploying import config_of
 from helpers import git, run_cli
 from shipline.image.promote import promote
 from shipline.image.publish import publish
@@ -16,15 +15,7 @@ CREATE = ["ecr.CreateRepository", "ecr.PutLifecyclePolicy"]
 FIX = ["ecr.PutImageTagMutability", "ecr.PutImageScanningConfiguration", "ecr.PutLifecyclePolicy"]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_login_cache():
-    ecr_module._tokens.clear()
-    yield
-    ecr_module._tokens.clear()
-
-
-def _config(app: Path) -> str:
-    return str(app / "shipline.yaml")
+pytestmark = pytest.mark.usefixtures("fresh_login_cache")
 
 
 def _mutations(recorder) -> list[str]:
@@ -47,7 +38,7 @@ def _dry_run(recorder, *args: str) -> dict:
 
 def test_publish_makes_exactly_the_planned_calls_creating_fixing_and_retagging(aws, boto, recorder,
                                                                                sample_app) -> None:
-    config = _config(sample_app)
+    config = config_of(sample_app)
     plan = _dry_run(recorder, "publish", "--config", config)
     assert plan["would"] == [action["action"] for action in plan["actions"]]
     assert [a["action"].split()[0] for a in plan["actions"]] == ["create", "build", "push", "tag"]
@@ -78,7 +69,7 @@ def test_publish_makes_exactly_the_planned_calls_creating_fixing_and_retagging(a
 
 
 def test_promote_makes_exactly_the_planned_calls(aws, recorder, sample_app) -> None:
-    config = _config(sample_app)
+    config = config_of(sample_app)
     digest = publish(config)["digest"]
     args = ("promote", "--config", config, "--digest", digest, "--to-repository", "demo/webapp-prod")
     plan = _dry_run(recorder, *args)
