@@ -7,6 +7,7 @@ scaling) are made however the run ends.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -302,7 +303,7 @@ def _pre_deploy(ctx: DeployContext) -> Action:
                                   "nothing was deployed", details={"task": result})
 
     return Action(f"run the pre_deploy task ({' '.join(task.command)}) from the new revision", ("ecs.RunTask",),
-                  reason="it must succeed before traffic moves", run=pre_deploy, seconds=0.0)
+                  reason="it must succeed before traffic moves", run=pre_deploy)
 
 
 def _handing(action: Action) -> Action:
@@ -314,7 +315,7 @@ def _handing(action: Action) -> Action:
         log.info("deployment %s started: %s -> %s", state.handle, _short(state.record.previous_task_definition),
                  _short(state.ctx.task_definition))
 
-    return Action(action.description, action.calls, action.reason, run, action.always, action.seconds)
+    return dataclasses.replace(action, run=run)
 
 
 def _verify(ctx: DeployContext, chosen: Strategy, start: StartingPoint, signal: str) -> Action:
@@ -344,7 +345,7 @@ def _judged(way_back: list[Action]) -> list[Action]:
         state.record.phase("verify", success=state.outcome.success, reason=state.outcome.reason)
         return state.outcome
 
-    return way_back[:-1] + [Action(last.description, last.calls, last.reason, run, last.always, last.seconds)]
+    return way_back[:-1] + [dataclasses.replace(last, run=run)]
 
 
 def _mark_good(run: Run, service_arn: str, task_definition: str | None, assumed: str | None = None) -> None:
