@@ -168,7 +168,9 @@ COMMANDS: tuple[Command, ...] = (
                 Param("strategy", "str", "override the environment's strategy", choices=strategies.NAMES),
                 RECORD_DIR,
                 Param("detach", "bool", "return once the deploy is under way (exit 0, 'following': the token for "
-                      "'shipline follow'), without waiting for its verdict", default=False)),
+                      "'shipline follow'), without waiting for its verdict", default=False),
+                Param("follow", "bool", "start nothing: judge and finish the deploy of this release already under "
+                      "way, from AWS state alone (exit 3 when none is)", default=False)),
     ),
     Command(
         name="follow",

@@ -105,13 +105,20 @@ def test_a_detached_late_crash_is_followed_to_the_same_rollback_as_an_attached_d
 
 def test_a_deploy_followed_after_its_window_is_judged_from_aws_state_without_waiting_it_again(
         aws, boto, app, push_variant, tmp_path) -> None:
+    """Followed with 'deploy --follow' (the same release, no token): it starts nothing."""
     v1, v2 = push_variant("v1"), push_variant("v2")
     bootstrapped(app, boto, v1)
+    work, env = _elsewhere(tmp_path, "agent-d")
+    nothing = run_cli("deploy", "--follow", "--config", config_of(app), "--environment", "staging", "--image", v2,
+                      "--json", cwd=work, env=env)
+    assert nothing.returncode == 3 and "no deploy of this release is under way" in nothing.stdout
     detached = _detach(app, v2)
     wait_for("the deployment completed", lambda: _completed(boto, detached["deployment_id"]), timeout=120)
     time.sleep(26)  # the 25 s stability window has passed, unwatched
-    followed = _follow(app, detached["following"], tmp_path, "agent-d")
+    followed = run_cli("deploy", "--follow", "--config", config_of(app), "--environment", "staging", "--image", v2,
+                       "--json", "--record-dir", str(work / "records"), cwd=work, env=env, timeout=300)
     assert followed.returncode == 0, followed.stdout + followed.stderr
+    assert json.loads(followed.stdout)["result"]["deployment_id"] == detached["deployment_id"]
     record = json.loads(Path(json.loads(followed.stdout)["result"]["record"]).read_text())
     window = next(p for p in record["phases"] if p["phase"] == "stability window passed")
     assert window["judged_after"] >= 25 and window["seconds"] == 25

@@ -21,7 +21,7 @@ from typing import Any, Iterator
 from .. import references
 from ..actions import Action
 from ..config import load_config
-from ..errors import BadInput, NeedsHuman, OperationFailed, RefusedByGuard, ShiplineError, TimedOut
+from ..errors import BadInput, EnvironmentProblem, NeedsHuman, OperationFailed, RefusedByGuard, ShiplineError, TimedOut
 from ..imageref import ImageRef
 from .infra import require_infrastructure
 from .plan import DeployPlan, Run, follow_token, plan_deploy, plan_follow, plan_rollback
@@ -34,10 +34,11 @@ log = logging.getLogger(__name__)
 
 def deploy(config: str = "shipline.yaml", *, environment: str, image: str | None = None,
            task_definition: str | None = None, strategy: str | None = None, record_dir: str | None = None,
-           detach: bool = False, dry_run: bool = False) -> dict[str, Any]:
+           detach: bool = False, follow: bool = False, dry_run: bool = False) -> dict[str, Any]:
     """Deploy `image` (rendered and registered here) or a registered `task_definition` to `environment`;
     `dry_run`: return the plan, change nothing; `detach`: return once the strategy's first step is under
-    way, with the token `follow` takes to judge and finish it."""
+    way, with the token `follow` takes to judge and finish it; `follow`: never start a deploy, judge and
+    finish the one of this release already under way (exit 3 when there is none)."""
     references.require(references.task_definition, task_definition, "task_definition")
     if (image is None) == (task_definition is None):
         raise BadInput("pass exactly one of --image <repository>@sha256:<digest> or --task-definition <ARN>")
@@ -48,12 +49,17 @@ def deploy(config: str = "shipline.yaml", *, environment: str, image: str | None
     env = loaded.config.environment(environment)
     document = render_document(loaded, environment, image).document if image else None
     require_infrastructure(loaded, env, document)
+    if detach and follow:
+        raise BadInput("pass --detach (start, then return) or --follow (judge what is under way), not both")
     if detach and env.deploy.suspend_autoscaling:
         raise BadInput("--detach: deploy.suspend_autoscaling is on, and a detached deploy would leave auto "
                        "scaling suspended until it is followed; deploy attached")
     plan = plan_deploy(env, strategy=strategy or env.deploy.strategy, target=task_definition,
                        document=document, image=image, record_dir=_records(loaded.path, record_dir))
     _revision(loaded.path.parent, plan.record)
+    if follow and plan.start.adopt is None:
+        raise EnvironmentProblem(f"--follow: no deploy of this release is under way on {env.service} (it runs "
+                                 f"{_short(plan.start.running)}): nothing to follow")
     return plan.to_json() if dry_run else execute(plan, detach=detach)
 
 
