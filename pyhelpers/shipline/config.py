@@ -137,6 +137,13 @@ class LoadBalancer(Section):
     health_check: HealthCheck = HealthCheck()
 
 
+class LeaseSettings(Section):
+    """The deploy lease: one deploy of a service at a time, across agents (deployment/lease.py)."""
+    table: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{3,255}$")] = "shipline-deploys"
+    ttl: Annotated[float, BeforeValidator(parse_duration), Field(ge=3, le=3600)] = 60.0   # renewed every ttl/3
+    hold: Annotated[float, BeforeValidator(parse_duration), Field(ge=60, le=30 * 86400)] = 86400.0  # paused/detached
+
+
 class PreDeploy(Section):
     """A one-off task from the new revision (e.g. a migration) that must succeed before traffic moves."""
 
@@ -161,6 +168,7 @@ class DeploySettings(Section):
     suspend_autoscaling: bool = False
     desired_count: Annotated[int, Field(ge=0, le=1000)] = 2   # used when infra bootstrap creates the service
     pre_deploy: PreDeploy | None = None
+    lease: LeaseSettings = LeaseSettings()
 
 
 class Network(Section):

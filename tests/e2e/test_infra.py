@@ -44,7 +44,7 @@ def test_bootstrap_plans_with_reads_only_and_makes_exactly_the_planned_calls(aws
     plan = json.loads(printed.stdout)["result"]
     assert _mutations(recorder) == []
     assert plan["would"] == [action["action"] for action in plan["actions"]]
-    assert _planned(plan) == ["ecs.CreateCluster", "logs.CreateLogGroup", "iam.CreateRole", "iam.PutRolePolicy",
+    assert _planned(plan) == ["dynamodb.CreateTable", "ecs.CreateCluster", "logs.CreateLogGroup", "iam.CreateRole", "iam.PutRolePolicy",
                               "elbv2.CreateTargetGroup", "elbv2.ModifyTargetGroupAttributes",
                               "elbv2.CreateLoadBalancer", "elbv2.CreateListener", "ecs.RegisterTaskDefinition",
                               "ecs.CreateService"]

@@ -12,6 +12,7 @@ from ..actions import Action, perform
 from ..config import LoadedConfig, ResolvedEnvironment, load_config
 from ..errors import EnvironmentProblem, OperationFailed, TimedOut
 from ..imageref import registry_and_repository
+from .deploy_table import DeployTable, create_action
 from .service import LiveService, find_service
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,9 @@ def _service_and_checks(infra: Infra, loaded: LoadedConfig, env: ResolvedEnviron
     def add(name: str, ok: bool, detail: str) -> None:
         checks.append({"name": name, "ok": ok, "detail": detail})
 
+    table = DeployTable(env)
+    exists = table.exists()
+    add("deploy table", exists, f"deploy table {table.name}" + ("" if exists else " does not exist"))
     service = find_service(env)
     if service is None:
         cluster = infra.cluster()
@@ -186,6 +190,8 @@ def _plan(infra: Infra, loaded: LoadedConfig, env: ResolvedEnvironment, document
 
     plan: list[Action] = []
     ecs, logs, iam, elb, ec2 = (infra.client(s) for s in ("ecs", "logs", "iam", "elbv2", "ec2"))
+    if not DeployTable(env).exists():
+        plan.append(create_action(env))
     if not infra.cluster():
         plan.append(Action(f"create cluster {env.cluster}", ("ecs.CreateCluster",),
                            run=lambda: ecs.create_cluster(clusterName=env.cluster)))
