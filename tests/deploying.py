@@ -88,3 +88,13 @@ def running_on(boto, service: str, task_definition: str, count: int) -> None:
     checked = ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]["containerDefinitions"]
     if any("healthCheck" in c for c in checked):
         assert {t["healthStatus"] for t in tasks} == {"HEALTHY"}, tasks
+
+
+def lease_renewal(call) -> bool:
+    """A deploy lease's renewal (its heartbeat: as often as time passes, so not a planned call)."""
+    return str(call) == "dynamodb.UpdateItem" and call.params.get("UpdateExpression") == "SET #expires_at = :expires_at"
+
+
+def product_mutations(recorder) -> list[str]:
+    """The mutating calls shipline made, in order, without its lease's renewals."""
+    return [str(call) for call in recorder.calls(product_only=True, mutating_only=True) if not lease_renewal(call)]

@@ -8,13 +8,46 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Callable, Iterator
 
 from .errors import BadInput, EnvironmentProblem, ShiplineError
 
 _lock = threading.Lock()
 _clients: dict[tuple[str, str | None, str | None, int], Any] = {}
 _sessions: dict[tuple[str | None, str | None], Any] = {}
+# Operations that change nothing; every other operation is a mutating call.
+READ_PREFIXES = ("Describe", "List", "Get", "BatchGet", "BatchCheck", "Head", "Search", "Lookup",
+                 "Validate", "Test", "Simulate", "Estimate", "Preview", "Query", "Scan")
+Guard = Callable[[str, dict[str, Any]], None]
+_guard: ContextVar[Guard | None] = ContextVar("shipline_guard", default=None)
+
+
+def is_mutating(operation: str) -> bool:
+    return not operation.startswith(READ_PREFIXES)
+
+
+@contextmanager
+def guarded(guard: Guard) -> Iterator[None]:
+    """Call `guard(call, params)` before every mutating AWS call this thread makes inside the block (the
+    deploy lease's fence); what `guard` raises stops the call."""
+    token = _guard.set(guard)
+    try:
+        yield
+    finally:
+        _guard.reset(token)
+
+
+def _before_call(model: Any, params: dict[str, Any], **_: Any) -> None:
+    guard = _guard.get()
+    if guard is None or not is_mutating(model.name):
+        return
+    token = _guard.set(None)  # the guard's own calls are not guarded
+    try:
+        guard(f"{model.service_model.service_name}.{model.name}", params)
+    finally:
+        _guard.reset(token)
 
 
 def region_or_default(region: str | None = None) -> str:
@@ -68,6 +101,7 @@ def client(service: str, *, region: str | None = None, role_arn: str | None = No
                     user_agent_extra=f"shipline/{version()}")
     made = session(region, role_arn).client(service, region_name=region_or_default(region), config=config)
     made.meta.events.register("before-parse", _refuse_foreign_answers(made.meta.endpoint_url))
+    made.meta.events.register("before-parameter-build", _before_call)
     with _lock:
         return _clients.setdefault(key, made)
 

@@ -29,6 +29,8 @@ JENKINS_URL = Param("jenkins_url", "str", "the Jenkins controller (default: $JEN
                     "only from JENKINS_USER and JENKINS_API_TOKEN")
 RECORD_DIR = Param("record_dir", "str", "where to write the deployment record (default: .shipline/records "
                    "beside shipline.yaml)")
+RUN_ID = Param("run_id", "str", "who this deploy is (default: $BUILD_TAG or the CI's run id): the same run id re-run "
+               "takes its deploy lease over; another deploy of the service is refused (exit 7)")
 STATE_DIR = Param("state_dir", "str", "where the local world keeps its state "
                   "(default: $SHIPLINE_LOCAL_DIR or ~/.cache/shipline/local)")
 
@@ -155,8 +157,8 @@ COMMANDS: tuple[Command, ...] = (
                     "then executes it: preflight (infra check), register the task definition, the strategy's "
                     "shift, then watch it through completion and the stability window; on failure return to "
                     "the last revision known good (exit 1), exit 4 on timeout, exit 5 if the way back fails "
-                    "too, exit 7 beside another in-flight deployment or when another deploy takes the service "
-                    "over. --detach returns once the shift is under way, printing the token 'shipline follow' "
+                    "too, exit 7 while another deploy holds the service's lease (named, with since when), beside "
+                    "another in-flight deployment, or when another deploy takes the service over. --detach returns once the shift is under way, printing the token 'shipline follow' "
                     "takes. Writes a deployment record (JSON) from the start.",
         example="shipline deploy --environment staging --image 123.dkr.ecr.../web@sha256:<digest>",
         target="shipline.deployment.engine:deploy",
@@ -166,7 +168,9 @@ COMMANDS: tuple[Command, ...] = (
                 Param("task_definition", "str", "a registered task definition ARN instead of --image",
                       check=references.task_definition),
                 Param("strategy", "str", "override the environment's strategy", choices=strategies.NAMES),
-                RECORD_DIR,
+                RECORD_DIR, RUN_ID,
+                Param("wait_for_lease", "float", "seconds to wait for another deploy of the service to release its "
+                      "lease (default 0: refuse at once, exit 7)", default=0.0, minimum=0, maximum=86400),
                 Param("detach", "bool", "return once the deploy is under way (exit 0, 'following': the token for "
                       "'shipline follow'), without waiting for its verdict", default=False),
                 Param("follow", "bool", "start nothing: judge and finish the deploy of this release already under "
@@ -184,7 +188,7 @@ COMMANDS: tuple[Command, ...] = (
         mutates=True,
         params=(CONFIG, TD_ENVIRONMENT,
                 Param("token", "str", "what 'deploy --detach' printed as 'following'", required=True,
-                      positional=True), RECORD_DIR),
+                      positional=True), RECORD_DIR, RUN_ID),
     ),
     Command(
         name="rollback",
@@ -197,7 +201,7 @@ COMMANDS: tuple[Command, ...] = (
         render="shipline.deployment.engine:render",
         mutates=True,
         params=(CONFIG, TD_ENVIRONMENT, Param("to", "str", "a revision number, family:revision or ARN",
-                                                   check=references.rollback_target), RECORD_DIR),
+                                                   check=references.rollback_target), RECORD_DIR, RUN_ID),
     ),
     Command(
         name="status",

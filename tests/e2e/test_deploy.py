@@ -269,7 +269,7 @@ def test_kill_9_during_a_bad_release_then_a_rerun_on_a_fresh_agent_returns_to_th
     v1, late = push_variant("v1"), push_variant("crash-late")
     bootstrapped(app, boto, v1)
     good = service_of(boto)["taskDefinition"]
-    first = _cli_deploy(app, late)
+    first = _cli_deploy(app, late, "--run-id", "jenkins-web-3")  # the stage's run, retried on a fresh agent below
     wait_for("the bad release to complete (its stability window running)",
               lambda: service_of(boto)["taskDefinition"] != good and
               service_of(boto)["deployments"][0]["rolloutState"] == "COMPLETED")
@@ -285,7 +285,7 @@ def test_kill_9_during_a_bad_release_then_a_rerun_on_a_fresh_agent_returns_to_th
     home = tmp_path / "home-2"
     home.mkdir()
     rerun = run_cli("deploy", "--config", config_of(agent), "--environment", "staging", "--image", late, "--json",
-                    env={"HOME": str(home)}, timeout=300)
+                    "--run-id", "jenkins-web-3", env={"HOME": str(home)}, timeout=300)
     assert rerun.returncode == 1, rerun.stdout + rerun.stderr
     message = json.loads(rerun.stdout)["error"]["message"]
     assert f"back on {good.rsplit('/', 1)[-1]}" in message and "exit code 42" in message, message
@@ -306,7 +306,7 @@ def test_a_deploy_beside_an_in_flight_deployment_is_refused_and_the_first_return
     second = run_cli("deploy", "--config", config_of(app), "--environment", "staging", "--image", v2, "--json")
     assert second.returncode == 7, second.stdout + second.stderr
     message = json.loads(second.stdout)["error"]["message"]
-    assert "being deployed by another run (deployment ecs-svc/" in message, message
+    assert "is being deployed by run " in message and "--wait-for-lease" in message, message
     assert not [c for c in recorder.calls(product_only=True, mutating_only=True)
                 if c.operation in ("UpdateService", "TagResource")]
     out, err = first.communicate(timeout=300)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from deploying import bootstrapped, config_of, service_of, with_deploy_settings
+from deploying import bootstrapped, config_of, product_mutations, service_of, with_deploy_settings
 from helpers import run_cli
 from shipline.deployment.engine import deploy, rollback
 from shipline.deployment.strategies import registry
@@ -22,10 +22,6 @@ def app(aws, sample_app, push_variant):
     aws.ecs.time_scale = 0.05
     with_deploy_settings(sample_app, "timeout: 2m\ndesired_count: 2\nbake_time: 2s")
     return sample_app
-
-
-def _mutations(recorder) -> list[str]:
-    return [str(call) for call in recorder.calls(product_only=True) if call.mutating]
 
 
 def _planned(plan: dict[str, Any]) -> list[str]:
@@ -42,27 +38,29 @@ def test_a_dry_run_plans_with_reads_only_and_execution_makes_exactly_the_planned
                           "--strategy", strategy, "--dry-run", "--json")
         assert printed.returncode == 0, printed.stderr
         plan = json.loads(printed.stdout)["result"]
-        assert _mutations(recorder) == []
+        assert product_mutations(recorder) == []
         assert plan["strategy"] == strategy and plan["undo_target"] == service_of(boto)["taskDefinition"]
         assert plan["expected_seconds"] > 0 and "stability window" in plan["expected"]
         assert "load balancer target health" in plan["health_signal"]
         assert plan["way_back"] and plan["way_back"][0]["calls"] == ["ecs.UpdateService"]
-        assert _planned(plan)[:1] == ["ecs.RegisterTaskDefinition"] and "ecs.UpdateService" in _planned(plan)
+        assert _planned(plan)[:2] == ["dynamodb.UpdateItem", "ecs.RegisterTaskDefinition"]  # the lease first
+        assert "ecs.UpdateService" in _planned(plan) and _planned(plan)[-1] == "dynamodb.UpdateItem"
 
         recorder.clear()
         result = deploy(config_of(app), environment="staging", image=image, strategy=strategy)
         assert result["decision"] == "succeeded"
-        assert _mutations(recorder) == _planned(plan)
+        assert product_mutations(recorder) == _planned(plan)
 
     recorder.clear()
     printed = run_cli("rollback", "--config", config_of(app), "--environment", "staging", "--dry-run", "--json")
     assert printed.returncode == 0, printed.stderr
     plan = json.loads(printed.stdout)["result"]
-    assert _mutations(recorder) == [] and plan["kind"] == "rollback"
+    assert product_mutations(recorder) == [] and plan["kind"] == "rollback"
     recorder.clear()
     back = rollback(config_of(app), environment="staging")
     assert back["decision"] == "succeeded" and service_of(boto)["taskDefinition"] == plan["target"]
-    assert _mutations(recorder) == _planned(plan) == ["ecs.UpdateService", "ecs.TagResource"]
+    assert product_mutations(recorder) == _planned(plan) == ["dynamodb.UpdateItem", "ecs.UpdateService",
+                                                             "ecs.TagResource", "dynamodb.UpdateItem"]
 
 
 def test_the_plan_warns_of_each_setting_that_makes_deploys_slow(aws, boto, recorder, app, push_variant) -> None:

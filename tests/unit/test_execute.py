@@ -11,7 +11,9 @@ from shipline.actions import Action
 from shipline.config import load_config
 from shipline.deployment.context import DeployContext
 from shipline.deployment.engine import execute
-from shipline.deployment.plan import DeployPlan, Run, parse_token
+from shipline.deployment.identity import DeployIdentity
+from shipline.deployment.lease import Lease
+from shipline.deployment.plan import DeployPlan, LeaseTerms, Run, parse_token
 from shipline.deployment.record import Record
 from shipline.deployment.starting_point import StartingPoint
 from shipline.deployment.strategies import load
@@ -24,7 +26,9 @@ def _plan(tmp_path: Path, actions: list[Action]) -> DeployPlan:
     record = Record("webapp", "staging", "rolling", None, "arn:td/webapp:2", "arn:td/webapp:1", {})
     ctx = DeployContext(env, "arn:td/webapp:2", "arn:td/webapp:1")
     start = StartingPoint(running="arn:td/webapp:1", known_good="arn:td/webapp:1", assumed_good=False)
-    return DeployPlan("deploy", ctx, record, load("rolling"), start, tmp_path, actions, [], {}, [], "a signal")
+    lease = Lease(None, DeployIdentity("default/webapp", "staging", "webapp:2", "jenkins-web-1"), ttl=60, hold=60)
+    return DeployPlan("deploy", ctx, record, load("rolling"), start, tmp_path, actions, [], {}, [], "a signal",
+                      LeaseTerms(lease, holder=None))  # a free lease; these actions make no AWS call
 
 
 def _did(name: str, done: list[str], result=None, error: Exception | None = None):

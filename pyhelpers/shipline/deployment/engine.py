@@ -18,12 +18,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from .. import references
+from .. import aws, references
 from ..actions import Action
 from ..config import load_config
 from ..errors import BadInput, EnvironmentProblem, NeedsHuman, OperationFailed, RefusedByGuard, ShiplineError, TimedOut
 from ..imageref import ImageRef
+from .identity import run_id as deploy_run_id
 from .infra import require_infrastructure
+from .lease import DETACHED, Lease, LeaseLost
 from .plan import DeployPlan, Run, follow_token, plan_deploy, plan_follow, plan_rollback
 from .record import Record
 from .release import render_document
@@ -34,11 +36,14 @@ log = logging.getLogger(__name__)
 
 def deploy(config: str = "shipline.yaml", *, environment: str, image: str | None = None,
            task_definition: str | None = None, strategy: str | None = None, record_dir: str | None = None,
-           detach: bool = False, follow: bool = False, dry_run: bool = False) -> dict[str, Any]:
+           run_id: str | None = None, wait_for_lease: float = 0.0, detach: bool = False, follow: bool = False,
+           dry_run: bool = False) -> dict[str, Any]:
     """Deploy `image` (rendered and registered here) or a registered `task_definition` to `environment`;
     `dry_run`: return the plan, change nothing; `detach`: return once the strategy's first step is under
     way, with the token `follow` takes to judge and finish it; `follow`: never start a deploy, judge and
-    finish the one of this release already under way (exit 3 when there is none)."""
+    finish the one of this release already under way (exit 3 when there is none). `run_id` names this
+    deploy (default: the CI's run identifier): the same run id re-run takes its lease over; another deploy
+    of the service is refused (exit 7) unless it waits for the lease (`wait_for_lease` seconds)."""
     references.require(references.task_definition, task_definition, "task_definition")
     if (image is None) == (task_definition is None):
         raise BadInput("pass exactly one of --image <repository>@sha256:<digest> or --task-definition <ARN>")
@@ -55,7 +60,8 @@ def deploy(config: str = "shipline.yaml", *, environment: str, image: str | None
         raise BadInput("--detach: deploy.suspend_autoscaling is on, and a detached deploy would leave auto "
                        "scaling suspended until it is followed; deploy attached")
     plan = plan_deploy(env, strategy=strategy or env.deploy.strategy, target=task_definition,
-                       document=document, image=image, record_dir=_records(loaded.path, record_dir))
+                       document=document, image=image, record_dir=_records(loaded.path, record_dir),
+                       run_id=deploy_run_id(run_id), wait_for_lease=wait_for_lease)
     _revision(loaded.path.parent, plan.record)
     if follow and plan.start.adopt is None:
         raise EnvironmentProblem(f"--follow: no deploy of this release is under way on {env.service} (it runs "
@@ -64,57 +70,72 @@ def deploy(config: str = "shipline.yaml", *, environment: str, image: str | None
 
 
 def follow(config: str = "shipline.yaml", *, environment: str, token: str, record_dir: str | None = None,
-           dry_run: bool = False) -> dict[str, Any]:
+           run_id: str | None = None, dry_run: bool = False) -> dict[str, Any]:
     """`shipline follow`: pick up a detached deploy from AWS state alone (any agent, any directory): judge
     it through its stability window, then finish, or return to the last revision known good."""
     loaded = load_config(config)
     env = loaded.config.environment(environment)
-    plan = plan_follow(env, token=token, record_dir=_records(loaded.path, record_dir))
+    plan = plan_follow(env, token=token, record_dir=_records(loaded.path, record_dir), run_id=deploy_run_id(run_id))
     return plan.to_json() if dry_run else execute(plan)
 
 
 def rollback(config: str = "shipline.yaml", *, environment: str, to: str | None = None,
-             record_dir: str | None = None, dry_run: bool = False) -> dict[str, Any]:
+             record_dir: str | None = None, run_id: str | None = None, dry_run: bool = False) -> dict[str, Any]:
     """`shipline rollback`: the environment's strategy's way back to `to`, or to the last revision known
     good (or, when the service already runs that, the newest older active revision), with deployment
     alarms disarmed and auto scaling suspended; the target becomes the revision known good."""
     references.require(references.rollback_target, to, "to")
     loaded = load_config(config)
     env = loaded.config.environment(environment)
-    plan = plan_rollback(env, to=to, record_dir=_records(loaded.path, record_dir))
+    plan = plan_rollback(env, to=to, record_dir=_records(loaded.path, record_dir), run_id=deploy_run_id(run_id))
     return plan.to_json() if dry_run else execute(plan)
 
 
 def execute(plan: DeployPlan, detach: bool = False) -> dict[str, Any]:
     """Perform the plan's actions in order, recording each; on a failed verify, the way back. `detach`:
-    stop once the strategy has set the deploy under way (its handle known)."""
-    record, env, start = plan.record, plan.ctx.env, plan.start
+    stop once the strategy has set the deploy under way (its handle known), keeping the lease for the
+    follow. From the lease taken on, every mutating call first checks the lease is still this run's."""
+    record, env, start, lease = plan.record, plan.ctx.env, plan.start, plan.lease
+    blocker = lease.blocker
+    if blocker is not None and not lease.wait:
+        raise lease.lease.refusal(blocker)
     if start.refused:
         raise RefusedByGuard(f"{env.service} is being deployed by another run ({start.in_flight}): wait for it "
                              "to finish, or stop it, then deploy again")
     record.phase("prepare", deploymentConfiguration=plan.configuration, adopt=start.adopt,
                  known_good=start.known_good, actions=[a.description for a in plan.actions],
-                 expected_seconds=plan.expected_seconds)
+                 expected_seconds=plan.expected_seconds, run_id=lease.lease.identity.run_id)
     record.write(plan.record_dir)  # a killed run leaves its record "in progress"
     run = Run(plan.ctx, record, handle=start.adopt)
-    with _recorded(record, plan.record_dir):
+    fenced = lease.lease
+
+    def fence(call: str, params: dict[str, Any]) -> None:
+        if not fenced.owns(params):
+            fenced.fence(call)
+
+    with _recorded(record, plan.record_dir), fenced.heartbeat(), aws.guarded(fence):
         pending = list(plan.actions)
+        detached = False
         try:
-            while pending:
+            while pending and not all(a.always for a in pending):  # the rest is done below, once decided
                 if detach and run.handle is not None:
+                    detached = True
                     return _detached(plan, run)
                 action = pending.pop(0)
                 result = _perform(run, action)
                 if isinstance(result, Outcome) and not result.success:
                     raise _failed(plan, run, result)
+            outcome = run.outcome
+            assert outcome is not None
+            record.phase("finish")
+            record.decide("succeeded", outcome.reason)
+            log.info("%s", outcome.reason)
+        except ShiplineError as error:
+            _decide_failed(record, error)
+            raise
         finally:  # however the run ends (a failure, an error, an interruption): restore what must be
-            if not (detach and run.handle is not None):
-                _perform_all(run, [a for a in pending if a.always])
-        outcome = run.outcome
-        assert outcome is not None
-        record.phase("finish")
-        record.decide("succeeded", outcome.reason)
-        log.info("%s", outcome.reason)
+            if not detached:
+                _perform_all(run, [a for a in pending if a.always], fenced)
         return _result(record, plan.record_dir)
 
 
@@ -123,6 +144,7 @@ def _detached(plan: DeployPlan, run: Run) -> dict[str, Any]:
     token = follow_token(plan.strategy.name, run.handle, plan.ctx.task_definition)
     run.record.phase("detached", following=token)
     run.record.decide("detached", f"under way; 'shipline follow {token}' judges and finishes it")
+    plan.lease.lease.keep(DETACHED, handle=run.handle, point=None, record=run.record.to_json())
     log.info("detached: follow it with: shipline follow --environment %s %s", plan.ctx.env.name, token)
     return {**_result(run.record, plan.record_dir), "following": token,
             "follow_after_seconds": plan.expected_seconds}
@@ -133,8 +155,11 @@ def _perform(run: Run, action: Action) -> Any:
     return action.run(run) if action.run is not None else None
 
 
-def _perform_all(run: Run, actions: list[Action]) -> None:
+def _perform_all(run: Run, actions: list[Action], lease: Lease) -> None:
     for action in actions:
+        if lease.lost is not None:
+            log.warning("not done, the lease is another deploy's now: %s", action.description)
+            continue
         _perform(run, action)
 
 
@@ -186,8 +211,7 @@ def _recorded(record: Record, directory: Path) -> Iterator[None]:
     try:
         yield
     except ShiplineError as error:
-        if record.decision == "in progress":
-            record.decide("failed", error.message)
+        _decide_failed(record, error)
         error.details["record"] = str(record.write(directory))
         raise
     except BaseException as error:  # a bug or an interruption: the record says so, then it propagates
@@ -195,6 +219,12 @@ def _recorded(record: Record, directory: Path) -> Iterator[None]:
                       f"{type(error).__name__}: {error}")
         record.write(directory)
         raise
+
+
+def _decide_failed(record: Record, error: ShiplineError) -> None:
+    """The decision of a run that ends in `error` (a decision already taken stands)."""
+    if record.decision == "in progress":
+        record.decide("taken over" if isinstance(error, LeaseLost) else "failed", error.message)
 
 
 def _result(record: Record, directory: Path) -> dict[str, Any]:
@@ -223,7 +253,9 @@ def _short(arn: str | None) -> str:
 
 def render(result: dict[str, Any]) -> str:
     if result.get("dry_run"):
-        lines = [f"would {result['would']}", f"  health signal: {result['health_signal']}",
+        holder = result["lease"]["holder"]
+        lines = [f"would {result['would']}", f"  run id: {result['run_id']}; deploy lease: "
+                 f"{holder['description'] if holder else 'free'}", f"  health signal: {result['health_signal']}",
                  f"  expected duration: {result['expected_seconds']:g}s"]
         lines += [f"  {i}. {a['action']}" for i, a in enumerate(result["actions"], 1)]
         lines += [f"  on failure: {a['action']}" for a in result["way_back"]]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,10 @@ from ..config import ResolvedEnvironment
 from ..errors import BadInput
 from .autoscaling import suspension
 from .context import DeployContext
+from .deploy_table import DeployTable
+from .identity import DeployIdentity
 from .known_good import last_good, mark_good
+from .lease import Holder, Lease
 from .record import Record
 from .revisions import active_revisions, family_and_revision, revisions_to_deregister
 from .starting_point import StartingPoint, assess
@@ -41,6 +45,52 @@ class Run:
     outcome: Outcome | None = None
 
 
+@dataclass(frozen=True)
+class LeaseTerms:
+    """How a run takes its service's lease: the holder seen when planning, and what this run may take
+    over beside a free, expired or own lease."""
+
+    lease: Lease
+    holder: Holder | None
+    wait: float = 0.0                  # --wait-for-lease: seconds to wait for another holder
+    continues: str | None = None       # the handle of the detached (or paused) deploy this run continues
+    aborts_paused: bool = False        # a rollback takes over any paused or detached deploy
+
+    @property
+    def blocker(self) -> Holder | None:
+        return self.lease.blocker(self.holder, time.time(), continues=self.continues,
+                                  aborts_paused=self.aborts_paused)
+
+    def take(self) -> Action:
+        lease = self.lease
+        over = f", taking over from {self.holder.run_id} ({self.holder.state})" if self.holder and not self.blocker \
+            and self.holder.run_id != lease.identity.run_id else ""
+        return Action(f"take the deploy lease of {lease.identity.service} as run {lease.identity.run_id}{over}",
+                      ("dynamodb.UpdateItem",), reason="one deploy of a service at a time; every later change "
+                      "first checks the lease is still this run's",
+                      run=lambda run: lease.acquire(wait=self.wait, continues=self.continues,
+                                                    aborts_paused=self.aborts_paused, record=run.record.to_json()))
+
+    def release(self) -> Action:
+        lease = self.lease
+        return Action(f"release the deploy lease of {lease.identity.service}", ("dynamodb.UpdateItem",),
+                      always=True, run=lambda run: lease.release(run.record.to_json()))
+
+    def to_json(self) -> dict[str, Any]:
+        now = time.time()
+        return {"table": self.lease.table.name, "run_id": self.lease.identity.run_id,
+                "holder": self.holder.to_json(now) if self.holder else None,
+                "blocked": self.blocker is not None, "wait_seconds": self.wait}
+
+
+def _leasing(ctx: DeployContext, release: str, run_id: str, **terms: Any) -> LeaseTerms:
+    """The lease terms of a run of `release` on ctx's service (one read of the lease)."""
+    env = ctx.env
+    identity = DeployIdentity(f"{env.cluster}/{env.service}", env.name, release, run_id)
+    lease = Lease(DeployTable(env), identity, env.deploy.lease.ttl, env.deploy.lease.hold)
+    return LeaseTerms(lease, lease.holder(), **terms)
+
+
 @dataclass
 class DeployPlan:
     kind: str                          # "deploy" or "rollback"
@@ -54,6 +104,7 @@ class DeployPlan:
     seconds: dict[str, float]
     warnings: list[str]
     health_signal: str
+    lease: LeaseTerms
     configuration: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -67,6 +118,9 @@ class DeployPlan:
 
     def summary(self) -> str:
         env, start = self.ctx.env, self.start
+        if self.lease.blocker is not None:
+            return f"{'wait for' if self.lease.wait else 'refuse:'} {env.service} is being deployed by " \
+                   f"{self.lease.blocker.describe(time.time())}"
         if start.refused:
             return f"refuse: {env.service} is being deployed by another run ({start.in_flight})"
         if start.already_good:
@@ -85,11 +139,13 @@ class DeployPlan:
                 "target": self.ctx.task_definition or None, "undo_target": self.start.known_good,
                 "deploymentConfiguration": self.configuration, "health_signal": self.health_signal,
                 "actions": [a.to_json() for a in self.actions], "way_back": [a.to_json() for a in self.way_back],
-                "expected_seconds": self.expected_seconds, "expected": self.seconds, "warnings": self.warnings}
+                "expected_seconds": self.expected_seconds, "expected": self.seconds, "warnings": self.warnings,
+                "run_id": self.lease.lease.identity.run_id, "lease": self.lease.to_json()}
 
 
 def plan_deploy(env: ResolvedEnvironment, *, strategy: str, target: str | None,
-                document: dict[str, Any] | None, image: str | None, record_dir: Path) -> DeployPlan:
+                document: dict[str, Any] | None, image: str | None, record_dir: Path, run_id: str,
+                wait_for_lease: float = 0.0) -> DeployPlan:
     """The plan of a deploy of `target` (a registered revision) or `document` (registered by the plan's
     first action unless an equal revision exists): read calls only."""
     from ..taskdef.register import register_document
@@ -98,20 +154,21 @@ def plan_deploy(env: ResolvedEnvironment, *, strategy: str, target: str | None,
     if document is not None:
         target = register_document(env, document, dry_run=True).get("taskDefinitionArn")
     record = Record(service=env.service, environment=env.name, strategy=chosen.name, image=image,
-                    task_definition=target or "", previous_task_definition=None,
+                    task_definition=target or "", previous_task_definition=None, run_id=run_id,
                     parameters={**env.deploy.model_dump(mode="json"), "stability_window": env.stability_window})
     ctx = DeployContext(env, target or "", None)
     service = ctx.describe_service(tags=True)
     start = assess(service, target or "(a new revision)")
+    lease = _leasing(ctx, image or target or "", run_id, wait=wait_for_lease, continues=start.adopt)
     ctx.known_good = record.undo_target = start.known_good
     record.previous_task_definition = start.running
     facts = _facts(ctx, service, document)
     actions: list[Action] = []
     if start.refused:
-        return _plan("deploy", ctx, record, chosen, start, record_dir, actions, [], facts)
+        return _plan("deploy", ctx, record, chosen, start, record_dir, actions, [], facts, lease)
     if start.already_good:  # judged once more (no window); a failure has nothing to return to
         actions.append(_verify(ctx, chosen, start, chosen.health_signal(ctx, facts)))
-        return _plan("deploy", ctx, record, chosen, start, record_dir, actions, [], facts)
+        return _plan("deploy", ctx, record, chosen, start, record_dir, actions, [], facts, lease)
     if target is None and document is not None:
         actions.append(_register(ctx, document))
     if start.assumed_good and start.known_good is not None:
@@ -130,16 +187,16 @@ def plan_deploy(env: ResolvedEnvironment, *, strategy: str, target: str | None,
     actions += _judge_and_finish(ctx, chosen, start, service, facts, family, registering=target is None,
                                  resume=suspended[1] if suspended else None)
     way_back = chosen.way_back(ctx, start.known_good, start.adopt) if start.known_good else []
-    return _plan("deploy", ctx, record, chosen, start, record_dir, actions, way_back, facts)
+    return _plan("deploy", ctx, record, chosen, start, record_dir, actions, way_back, facts, lease)
 
 
-def plan_follow(env: ResolvedEnvironment, *, token: str, record_dir: Path) -> DeployPlan:
+def plan_follow(env: ResolvedEnvironment, *, token: str, record_dir: Path, run_id: str) -> DeployPlan:
     """The plan that picks up a detached deploy from AWS state alone: judge what the token's handle names,
     then finish, or take the strategy's way back to the last revision known good (the service's tag)."""
     name, handle, target = parse_token(token)
     chosen = load_strategy(name)
     record = Record(service=env.service, environment=env.name, strategy=chosen.name, image=None,
-                    task_definition="", previous_task_definition=None,
+                    task_definition="", previous_task_definition=None, run_id=run_id,
                     parameters={**env.deploy.model_dump(mode="json"), "stability_window": env.stability_window,
                                 "following": token})
     ctx = DeployContext(env, "", None)
@@ -149,6 +206,7 @@ def plan_follow(env: ResolvedEnvironment, *, token: str, record_dir: Path) -> De
     except ctx.ecs.exceptions.ClientException:
         raise BadInput(f"follow: task definition {target} (from {token!r}) not found") from None
     ctx.task_definition = record.task_definition = arn
+    lease = _leasing(ctx, arn, run_id, continues=handle)
     known_good = last_good(service)
     primary = service["deployments"][0] if service.get("deployments") else {}
     already_good = known_good == arn and primary.get("id") == handle and primary.get("rolloutState") == "COMPLETED"
@@ -159,11 +217,11 @@ def plan_follow(env: ResolvedEnvironment, *, token: str, record_dir: Path) -> De
     facts = _facts(ctx, service, None)
     if already_good:
         verify = _verify(ctx, chosen, start, chosen.health_signal(ctx, facts))
-        return _plan("deploy", ctx, record, chosen, start, record_dir, [verify], [], facts)
+        return _plan("deploy", ctx, record, chosen, start, record_dir, [verify], [], facts, lease)
     actions = _judge_and_finish(ctx, chosen, start, service, facts, family_and_revision(arn)[0],
                                 registering=False, resume=None)
     way_back = chosen.way_back(ctx, known_good, handle) if known_good else []
-    return _plan("deploy", ctx, record, chosen, start, record_dir, actions, way_back, facts)
+    return _plan("deploy", ctx, record, chosen, start, record_dir, actions, way_back, facts, lease)
 
 
 def follow_token(strategy: str, handle: str, task_definition: str) -> str:
@@ -190,19 +248,19 @@ def _judge_and_finish(ctx: DeployContext, chosen: Strategy, start: StartingPoint
     return actions + chosen.finish(ctx, revisions_to_deregister(ctx, family, registering=registering))
 
 
-def plan_rollback(env: ResolvedEnvironment, *, to: str | None,
-                  record_dir: Path) -> DeployPlan:
+def plan_rollback(env: ResolvedEnvironment, *, to: str | None, record_dir: Path, run_id: str) -> DeployPlan:
     """The plan of a rollback: the environment's strategy's way back to `to`, or to the last revision
     known good (or, when the service runs that already, the newest older active revision)."""
     chosen = load_strategy(env.deploy.strategy)
     record = Record(service=env.service, environment=env.name, strategy="rollback", image=None,
-                    task_definition="", previous_task_definition=None,
+                    task_definition="", previous_task_definition=None, run_id=run_id,
                     parameters={"strategy": chosen.name, "rollback_timeout": env.deploy.rollback_timeout})
     ctx = DeployContext(env, "", None)
     service = ctx.describe_service(tags=True)
     current = service["taskDefinition"]
     target = _rollback_target(ctx, current, last_good(service), to)
     ctx.task_definition = ctx.known_good = record.task_definition = record.undo_target = target
+    lease = _leasing(ctx, target, run_id, aborts_paused=True)
     record.previous_task_definition = current
     start = StartingPoint(running=current, known_good=target, assumed_good=False)
     facts = _facts(ctx, service, None)
@@ -211,16 +269,20 @@ def plan_rollback(env: ResolvedEnvironment, *, to: str | None,
     actions += [suspended[1]] if suspended else []
     actions.append(Action(f"tag {_short(target)} as the service's last revision known good", ("ecs.TagResource",),
                           run=lambda run: _mark_good(run, service["serviceArn"], target)))
-    return _plan("rollback", ctx, record, chosen, start, record_dir, actions, [], facts)
+    return _plan("rollback", ctx, record, chosen, start, record_dir, actions, [], facts, lease)
 
 
 def _plan(kind: str, ctx: DeployContext, record: Record, chosen: Strategy, start: StartingPoint,
-          record_dir: Path, actions: list[Action], way_back: list[Action], facts: dict[str, Any]) -> DeployPlan:
+          record_dir: Path, actions: list[Action], way_back: list[Action], facts: dict[str, Any],
+          lease: LeaseTerms) -> DeployPlan:
+    """The plan; its actions (when there are any) between taking and releasing the service's lease."""
     seconds = chosen.seconds(ctx, facts) if actions else {}
     if kind == "rollback":
         seconds.pop("stability window", None)
+    if actions:
+        actions = [lease.take()] + actions + [lease.release()]
     return DeployPlan(kind, ctx, record, chosen, start, record_dir, actions, way_back, seconds,
-                      _warnings(ctx, facts), chosen.health_signal(ctx, facts), chosen.settings(ctx))
+                      _warnings(ctx, facts), chosen.health_signal(ctx, facts), lease, chosen.settings(ctx))
 
 
 def _facts(ctx: DeployContext, service: dict[str, Any], document: dict[str, Any] | None) -> dict[str, Any]:

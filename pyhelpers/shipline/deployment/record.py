@@ -26,6 +26,7 @@ class Record:
     task_definition: str
     previous_task_definition: str | None
     parameters: dict[str, Any]
+    run_id: str | None = None          # the deploy's identity with service, environment and release
     commit: str | None = None
     commit_time: int | None = None
     started_at: str = field(default_factory=_now)

@@ -14,8 +14,8 @@ from functools import lru_cache
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs
 
-READ_PREFIXES = ("Describe", "List", "Get", "BatchGet", "BatchCheck", "Head", "Search", "Lookup",
-                 "Validate", "Test", "Simulate", "Estimate", "Preview")
+from ..aws import is_mutating
+
 PRODUCT_AGENT = "shipline/"
 
 
@@ -27,10 +27,12 @@ class ApiCall:
     user_agent: str
     status: int
     sequence: int = field(compare=False)
+    access_key: str = field(default="", compare=False)  # who signed it: a test gives each process its own
 
     @property
     def mutating(self) -> bool:
-        return not self.operation.startswith(READ_PREFIXES)
+        return is_mutating(self.operation)
+
 
     @property
     def by_product(self) -> bool:
@@ -67,7 +69,7 @@ class CallRecorder:
         service, operation, params = identify(environ, body)
         with self._lock:
             call = ApiCall(service, operation, params, environ.get("HTTP_USER_AGENT", ""),
-                           status[0] if status else 0, len(self._calls))
+                           status[0] if status else 0, len(self._calls), _access_key(environ.get("HTTP_AUTHORIZATION", "")))
             self._calls.append(call)
         for listener in list(self.listeners):
             listener(call)
@@ -102,6 +104,11 @@ def identify(environ: dict, body: bytes) -> tuple[str, str, dict[str, Any]]:
     service, operation = _rest_operation(signing_name, method, path)
     params = {"path": path, "query": environ.get("QUERY_STRING", ""), "body": body.decode(errors="replace")}
     return service, operation, params
+
+
+def _access_key(authorization: str) -> str:
+    match = re.search(r"Credential=([^/]+)/", authorization)
+    return match.group(1) if match else ""
 
 
 def _signing_name(authorization: str) -> str:
