@@ -97,8 +97,8 @@ def test_freeze_and_unfreeze_plan_with_reads_and_make_exactly_the_planned_calls(
 
 
 def test_a_closed_window_refuses_unless_forced_with_a_reason(aws, sample_app: Path) -> None:
-    with_deploy_settings(sample_app, 'timeout: 10m\n'
-                                     'windows: [{days: [mon, tue, wed, thu], hours: "09:00-12:00", timezone: Europe/Berlin}]')
+    with_deploy_settings(sample_app, 'timeout: 10m\nwindows: [{days: [mon, tue, wed, thu], hours: "09:00-12:00", '
+                                     'timezone: Europe/Berlin}]')
     env = env_of(sample_app)
     create_action(env).run()
     table = DeployTable(env)
@@ -149,8 +149,8 @@ def test_the_cli_freezes_and_unfreezes_with_json(app: Path) -> None:
 def test_status_shows_the_freeze_and_the_window_and_survives_a_missing_table(aws, boto, sample_app: Path) -> None:
     hour = dt.datetime.now(UTC).hour
     closed = f"{(hour + 2) % 24:02}:00-{(hour + 3) % 24:02}:00"       # opens in an hour or two
-    with_deploy_settings(sample_app, 'timeout: 10m\n'
-                                     f'windows: [{{days: [mon, tue, wed, thu, fri, sat, sun], hours: "{closed}", timezone: UTC}}]')
+    with_deploy_settings(sample_app, 'timeout: 10m\nwindows: [{days: [mon, tue, wed, thu, fri, sat, sun], '
+                                     f'hours: "{closed}", timezone: UTC}}]')
     ecs = boto("ecs")
     ecs.create_cluster(clusterName=CLUSTER)
     ecs.register_task_definition(family=SERVICE, containerDefinitions=[{"name": "web", "image": "busybox",

@@ -60,7 +60,8 @@ def unfreeze(config: str = "shipline.yaml", *, environment: str, reason: str | N
     result: dict[str, Any] = {"environment": env.name, "service": table.service, "table": table.name,
                               "was_frozen": current, "reason": reason}
     if dry_run:
-        return {**result, "dry_run": True, "would": [a.description for a in plan], "actions": [a.to_json() for a in plan]}
+        return {**result, "dry_run": True, "would": [a.description for a in plan],
+                "actions": [a.to_json() for a in plan]}
     perform(plan)
     return {**result, "frozen": False}
 

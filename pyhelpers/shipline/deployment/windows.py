@@ -73,7 +73,8 @@ def _offset_changes(zone: dt.tzinfo, now: dt.datetime) -> list[tuple[dt.datetime
     changes."""
     start = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     hours = [start + dt.timedelta(hours=n) for n in range(_SEARCH_DAYS * 24 + 1)]
-    return [(a, b) for a, b in zip(hours, hours[1:]) if a.astimezone(zone).utcoffset() != b.astimezone(zone).utcoffset()]
+    offsets = [hour.astimezone(zone).utcoffset() for hour in hours]
+    return [(hours[n], hours[n + 1]) for n in range(len(hours) - 1) if offsets[n] != offsets[n + 1]]
 
 
 def _transition(zone: dt.tzinfo, before: dt.datetime, after: dt.datetime) -> dt.datetime:
