@@ -30,6 +30,8 @@ _API = {
     "rollback": "shipline.deployment.engine:rollback",
     "status": "shipline.deployment.status:status",
     "run_task": "shipline.deployment.run_task:run_task",
+    "freeze": "shipline.deployment.freeze:freeze",
+    "unfreeze": "shipline.deployment.freeze:unfreeze",
     "infra_check": "shipline.deployment.infra:check",
     "infra_bootstrap": "shipline.deployment.infra:bootstrap",
     "ShiplineError": "shipline.errors:ShiplineError",

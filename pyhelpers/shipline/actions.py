@@ -1,9 +1,9 @@
 """The one Action type: a change a command will make, planned with read calls only, performed later.
 
-`infra bootstrap`, `deploy`, `rollback`, `publish` and `promote` plan a list of actions; `--dry-run`
-prints it; execution performs each in order and records it. `calls` names the mutating API calls an
-action makes, in order, the way the API-call recorder names them ("ecs.UpdateService"), so a test can
-hold the plan to what execution then does.
+`infra bootstrap`, `deploy`, `rollback`, `publish`, `promote`, `freeze` and `unfreeze` plan a list of
+actions; `--dry-run` prints it; execution performs each in order and records it. `calls` names the
+mutating API calls an action makes, in order, the way the API-call recorder names them
+("ecs.UpdateService"), so a test can hold the plan to what execution then does.
 """
 from __future__ import annotations
 

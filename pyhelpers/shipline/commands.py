@@ -205,11 +205,35 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         name="status",
-        summary="show a service's revision, deployments, target health and recent events",
+        summary="show a service's revision, deployments, target health, recent events, freeze and deploy window",
         example="shipline status --environment production",
         target="shipline.deployment.status:status",
         render="shipline.deployment.status:render",
         params=(CONFIG, TD_ENVIRONMENT),
+    ),
+    Command(
+        name="freeze",
+        summary="stop the line: refuse deploys of an environment's service until 'shipline unfreeze'",
+        description="Writes the freeze (reason, who, the build, since when) to the deploy table; every deploy "
+                    "of the service is then refused (exit 7), --force included. Freezing a frozen service "
+                    "replaces the reason and keeps since when it is frozen. Exit 3 when the deploy table is "
+                    "missing (shipline infra bootstrap creates it).",
+        example="shipline freeze --environment production --reason 'incident 4711: payments failing'",
+        target="shipline.deployment.freeze:freeze",
+        render="shipline.deployment.freeze:render_freeze",
+        mutates=True,
+        params=(CONFIG, TD_ENVIRONMENT,
+                Param("reason", "str", "why deploys stop, in words (shown to every deploy refused)", required=True)),
+    ),
+    Command(
+        name="unfreeze",
+        summary="lift an environment's service's freeze: deploys go ahead again",
+        description="Removes the freeze from the deploy table; nothing to do when the service is not frozen.",
+        example="shipline unfreeze --environment production --reason 'incident 4711 resolved'",
+        target="shipline.deployment.freeze:unfreeze",
+        render="shipline.deployment.freeze:render_unfreeze",
+        mutates=True,
+        params=(CONFIG, TD_ENVIRONMENT, Param("reason", "str", "why deploys may go ahead again")),
     ),
     Command(
         name="run-task",

@@ -8,10 +8,12 @@ import datetime as dt
 import difflib
 import math
 import re
+import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, GetJsonSchemaHandler, ValidationError
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, GetJsonSchemaHandler,
+                      ValidationError, WithJsonSchema)
 from pydantic_core import core_schema
 
 from .deployment import strategies
@@ -144,6 +146,72 @@ class LeaseSettings(Section):
     hold: Annotated[float, BeforeValidator(parse_duration), Field(ge=60, le=30 * 86400)] = 86400.0  # paused/detached
 
 
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")   # in datetime.weekday() order
+_HOURS = re.compile(r"([0-9]{2}):([0-9]{2})-([0-9]{2}):([0-9]{2})")
+
+
+def _day(value: str) -> str:
+    if value not in DAYS:
+        raise ValueError(f"{value!r} is not a day: use {', '.join(DAYS)}")
+    return value
+
+
+def _hours(value: str) -> str:
+    """'HH:MM-HH:MM': a start from 00:00 to 23:59, an end from 00:00 to 24:00, not equal to the start."""
+    match = _HOURS.fullmatch(value)
+    form = "write HH:MM-HH:MM, e.g. 09:00-17:00 (an end before the start crosses midnight)"
+    if not match:
+        raise ValueError(f"{value!r} is not a span of hours: {form}")
+    start_h, start_m, end_h, end_m = (int(part) for part in match.groups())
+    if start_h > 23 or start_m > 59 or end_m > 59 or end_h > 24 or (end_h == 24 and end_m):
+        raise ValueError(f"{value!r} is not a span of hours: {form}; hours 00-23 (24:00 only as an end), "
+                         "minutes 00-59")
+    if (start_h, start_m) == (end_h, end_m):
+        raise ValueError(f"{value!r} is empty: the end must differ from the start (00:00-24:00 is a whole day)")
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Europe/Berlin or UTC") from None
+    return value
+
+
+Day = Annotated[str, AfterValidator(_day), WithJsonSchema({"type": "string", "enum": list(DAYS)})]
+
+
+class DeployWindow(Section):
+    """A time deploys are allowed: on each of `days`, from the start of `hours` to its end, by the wall clock
+    of `timezone`. An end before the start crosses midnight: fri 22:00-02:00 is Friday 22:00 to
+    Saturday 02:00 (deployment/windows.py does the arithmetic)."""
+
+    days: Annotated[list[Day], Field(min_length=1)]
+    hours: Annotated[str, AfterValidator(_hours),
+                     WithJsonSchema({"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}-[0-9]{2}:[0-9]{2}$"})]
+    timezone: Annotated[str, AfterValidator(_timezone)]
+
+    @property
+    def start(self) -> int:
+        """The opening, in minutes after local midnight."""
+        return _minutes(self.hours.split("-")[0])
+
+    @property
+    def end(self) -> int:
+        """The closing, in minutes after local midnight (1440 = 24:00); before `start`: on the next day."""
+        return _minutes(self.hours.split("-")[1])
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+def _minutes(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
 class PreDeploy(Section):
     """A one-off task from the new revision (e.g. a migration) that must succeed before traffic moves."""
 
@@ -169,6 +237,7 @@ class DeploySettings(Section):
     desired_count: Annotated[int, Field(ge=0, le=1000)] = 2   # used when infra bootstrap creates the service
     pre_deploy: PreDeploy | None = None
     lease: LeaseSettings = LeaseSettings()
+    windows: list[DeployWindow] = []      # when deploys are allowed; none = always (deployment/windows.py)
 
 
 class Network(Section):

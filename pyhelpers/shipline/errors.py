@@ -22,7 +22,8 @@ EXIT_CODES: dict[int, str] = {
     EXIT_TIMEOUT: "timed out (after putting back what it changed, if anything)",
     EXIT_NEEDS_HUMAN: "failed and could not put things back: the service needs a human",
     EXIT_PAUSED: "paused, waiting for approval",
-    EXIT_REFUSED: "refused by a safety guard (lease held, service frozen, release not schema-compatible)",
+    EXIT_REFUSED: "refused by a safety guard (lease held, service frozen or outside its deploy windows, release not "
+    "schema-compatible)",
 }
 
 

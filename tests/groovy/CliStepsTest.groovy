@@ -42,6 +42,11 @@ class CliStepsTest {
                                             timeout: 600.0]],
             shiplineStatus     : [command: 'status', args: [environment: 'staging'],
                                   params : [config: 'shipline.yaml', environment: 'staging']],
+            shiplineFreeze     : [command: 'freeze', args: [environment: 'production', reason: 'incident 4711'],
+                                  params : [config: 'shipline.yaml', environment: 'production',
+                                            reason: 'incident 4711', dry_run: false]],
+            shiplineUnfreeze   : [command: 'unfreeze', args: [environment: 'production'],
+                                  params : [config: 'shipline.yaml', environment: 'production', dry_run: false]],
             shiplinePipelinePlan: [command: 'pipeline plan', args: [:],
                                    params : [config: 'shipline.yaml']],
     ]

@@ -234,6 +234,8 @@ CASES: dict[str, Case] = {
     "image-reference-malformed: scan-gate --image ../../x": Case(["scan-gate", "--image", "../../x"], 2, "--image"),
     "image-reference-short-digest: scan-gate --image with a short digest": Case(["scan-gate", "--image", "sha256:abc"], 2, "--image"),
     "aws-resource-missing: status of a cluster that does not exist": Case(["status", "--environment", "staging"], 3, "missing AWS resource"),
+    "aws-resource-missing: freeze without the deploy table": Case(
+        ["freeze", "--environment", "staging", "--reason", "incident"], 3, "deploy table shipline-deploys does not exist"),
     "repository-name-invalid: promote --to-repository UPPER/..bad": Case(
         ["promote", "--digest", DIGEST, "--to-repository", "UPPER/..bad"], 2, "to_repository"),
     "repository-name-invalid: promote to_repository in a params file": Case(
@@ -289,6 +291,13 @@ CASES: dict[str, Case] = {
                                           "environments: {}\n")),
     "config-environment-name: Staging": Case(CHECK, 2, "Staging", config=("  staging:", "  Staging:")),
     "config-duration-unit: 10 minutes": Case(CHECK, 2, "deploy.timeout", config=("timeout: 10m", "timeout: 10 minutes")),
+    "config-window-day: deploy window on monday": Case(CHECK, 2, "deploy.windows[0].days[0]: 'monday' is not a day", config=(
+        "timeout: 10m", 'timeout: 10m\n  windows: [{days: [monday], hours: "09:00-17:00", timezone: UTC}]')),
+    "config-window-hours: deploy window 17:00-17:00": Case(CHECK, 2, "deploy.windows[0].hours: '17:00-17:00' is empty",
+                                                           config=("timeout: 10m", 'timeout: 10m\n  windows: [{days: '
+                                                                   '[mon], hours: "17:00-17:00", timezone: UTC}]')),
+    "config-time-zone: deploy window in Mars/Olympus": Case(CHECK, 2, "unknown time zone 'Mars/Olympus'", config=(
+        "timeout: 10m", 'timeout: 10m\n  windows: [{days: [mon], hours: "09:00-17:00", timezone: Mars/Olympus}]')),
     "config-negative: timeout -5": Case(CHECK, 2, "deploy.timeout", config=("timeout: 10m", "timeout: -5")),
     "config-bool-for-number: timeout true": Case(CHECK, 2, "deploy.timeout", config=("timeout: 10m", "timeout: true")),
     "config-out-of-range: min_healthy_percent 150": Case(
@@ -375,6 +384,7 @@ CASES: dict[str, Case] = {
                                               "time_scale"),
     "cli-unknown-environment: --environment prod": Case(["status", "--environment", "prod"], 2, "prod"),
     "cli-empty-value: --environment ''": Case(["status", "--environment", ""], 2, "environment"),
+    "cli-blank-reason: freeze --reason '  '": Case(["freeze", "--environment", "staging", "--reason", "  "], 2, "--reason"),
     "cli-key-value: --params without =": Case(["jenkins", "trigger", "--job", "x", "--params", "NOEQUALS"], 2, "--params"),
     "cli-tag-not-revision: build --tags latest": Case(["build", "--tags", "latest"], 2, "latest", git=True),
     "cli-output-below-file: render --output under a file": Case(RENDER + ["--output", "{app}/shipline.yaml/td.json"], 2,

@@ -75,7 +75,8 @@ def test_cli_steps_take_exactly_their_commands_parameters(command_name: str) -> 
 def test_the_steps_that_exist_now() -> None:
     assert set(ENTRIES) == {"shiplineConfigCheck", "shiplinePublish", "shiplineScanGate", "shiplinePromote",
                             "shiplineRender", "shiplineRegister", "shiplineDeploy", "shiplineFollow", "shiplineRollback",
-                            "shiplineRunTask", "shiplineStatus", "shiplinePipelinePlan", "shiplinePipeline",
+                            "shiplineRunTask", "shiplineStatus", "shiplineFreeze", "shiplineUnfreeze",
+                            "shiplinePipelinePlan", "shiplinePipeline",
                             "shiplineInstall", "shiplineRetryOnAgentLoss"}
 
 

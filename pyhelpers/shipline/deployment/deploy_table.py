@@ -37,6 +37,30 @@ class DeployTable:
             raise missing_table(self.name) from None
         return None if item is None else {k: plain(v) for k, v in item.items()}
 
+    def put(self, kind: str, values: dict[str, Any], *, keep: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Write `values` into the item of `kind`, creating it; an attribute named in `keep` keeps the value
+        it already has. Unconditional (the last writer's values win): for what decides nothing, e.g. a
+        freeze's reason. Returns the item as written."""
+        refs = {f"a{i}": name for i, name in enumerate(values)}
+        sets = [f"#{ref} = if_not_exists(#{ref}, :{ref})" if name in keep else f"#{ref} = :{ref}"
+                for ref, name in refs.items()]
+        try:
+            item = self.client.update_item(
+                TableName=self.name, Key=self.key(kind), UpdateExpression="SET " + ", ".join(sets),
+                ExpressionAttributeNames={f"#{ref}": name for ref, name in refs.items()},
+                ExpressionAttributeValues={f":{ref}": attribute(values[name]) for ref, name in refs.items()},
+                ReturnValues="ALL_NEW")["Attributes"]
+        except self.client.exceptions.ResourceNotFoundException:
+            raise missing_table(self.name) from None
+        return {k: plain(v) for k, v in item.items()}
+
+    def delete(self, kind: str) -> None:
+        """Remove the item of `kind` (unconditional; nothing when there is none)."""
+        try:
+            self.client.delete_item(TableName=self.name, Key=self.key(kind))
+        except self.client.exceptions.ResourceNotFoundException:
+            raise missing_table(self.name) from None
+
     def exists(self) -> bool:
         try:
             return self.client.describe_table(TableName=self.name)["Table"]["TableStatus"] in ("ACTIVE", "UPDATING")
@@ -44,9 +68,13 @@ class DeployTable:
             return False
 
 
-def missing_table(name: str) -> EnvironmentProblem:
-    return EnvironmentProblem(f"deploy table {name} does not exist (deploy.lease.table): shipline infra bootstrap "
-                              "creates it")
+class MissingTable(EnvironmentProblem):
+    """The deploy table does not exist (exit 3): `infra bootstrap` creates it."""
+
+
+def missing_table(name: str) -> MissingTable:
+    return MissingTable(f"deploy table {name} does not exist (deploy.lease.table): shipline infra bootstrap "
+                        "creates it")
 
 
 def create_action(env: ResolvedEnvironment) -> Action:

@@ -17,6 +17,12 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
+def actor() -> dict[str, str | None]:
+    """Who runs this command and from which build: {"who": the Jenkins user or the login, "build": BUILD_URL}."""
+    return {"who": os.environ.get("BUILD_USER_ID") or os.environ.get("USER") or getpass.getuser(),
+            "build": os.environ.get("BUILD_URL")}
+
+
 @dataclass
 class Record:
     service: str
@@ -53,8 +59,7 @@ class Record:
 
     def to_json(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
-        data["who"] = os.environ.get("BUILD_USER_ID") or os.environ.get("USER") or getpass.getuser()
-        data["build"] = os.environ.get("BUILD_URL")
+        data.update(actor())
         if self.commit_time and self.decision == "succeeded":
             data["lead_time_seconds"] = round(time.time() - self.commit_time, 1)
         return data

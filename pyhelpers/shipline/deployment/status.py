@@ -1,10 +1,14 @@
-"""`shipline status`: where a service stands: revision, deployments, recent events, target health."""
+"""`shipline status`: where a service stands: revision, deployments, recent events, target health, and
+its guards (frozen or not, the deploy window)."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from ..config import load_config
+from . import guards
 from .context import DeployContext
+from .deploy_table import DeployTable
 
 
 def status(config: str = "shipline.yaml", *, environment: str) -> dict[str, Any]:
@@ -17,12 +21,14 @@ def status(config: str = "shipline.yaml", *, environment: str) -> dict[str, Any]
         for target in ctx.elb.describe_target_health(TargetGroupArn=lb["targetGroupArn"])["TargetHealthDescriptions"]:
             targets.append({"target": f"{target['Target']['Id']}:{target['Target'].get('Port')}",
                             "state": target["TargetHealth"]["State"]})
-    return {"service": env.service, "cluster": env.cluster, "taskDefinition": service["taskDefinition"],
+    return {"service": env.service, "cluster": env.cluster, "environment": env.name,
+            "taskDefinition": service["taskDefinition"],
             "desired": service["desiredCount"], "running": service["runningCount"],
             "deployments": [{"id": d["id"], "status": d["status"], "rolloutState": d.get("rolloutState"),
                              "taskDefinition": d["taskDefinition"], "running": d["runningCount"],
                              "desired": d["desiredCount"]} for d in service.get("deployments", [])],
-            "events": [e["message"] for e in service.get("events", [])[:5]], "targets": targets}
+            "events": [e["message"] for e in service.get("events", [])[:5]], "targets": targets,
+            "guards": guards.describe(env, DeployTable(env), dt.datetime.now(dt.timezone.utc))}
 
 
 def render(result: dict[str, Any]) -> str:
@@ -30,6 +36,7 @@ def render(result: dict[str, Any]) -> str:
              f"{result['taskDefinition'].rsplit('/', 1)[-1]}"]
     lines += [f"  {d['status']:7} {d['id']} {d['rolloutState']} {d['running']}/{d['desired']} "
               f"{d['taskDefinition'].rsplit('/', 1)[-1]}" for d in result["deployments"]]
+    lines += [f"  {line}" for line in guards.render(result["guards"], result["environment"])]
     lines += [f"  target {t['target']} {t['state']}" for t in result["targets"]]
     lines += [f"  event: {e}" for e in result["events"]]
     return "\n".join(lines)

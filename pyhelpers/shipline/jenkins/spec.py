@@ -25,7 +25,7 @@ from ..params import TYPES, Command, Param
 
 # The CLI commands that have a pipeline step (deploy, rollback and run-task come with the deploy engine).
 STEP_COMMANDS = ("config check", "publish", "scan-gate", "promote", "render", "register", "deploy", "follow",
-                 "rollback", "run-task", "status", "pipeline plan")
+                 "rollback", "run-task", "status", "freeze", "unfreeze", "pipeline plan")
 STEPS_JSON = Path("resources/io/shipline/steps.json")
 VARS = Path("vars")
 # The one shell script of a CLI step: a constant per step that names only environment variables; the
