@@ -171,6 +171,8 @@ COMMANDS: tuple[Command, ...] = (
                 RECORD_DIR, RUN_ID,
                 Param("wait_for_lease", "float", "seconds to wait for another deploy of the service to release its "
                       "lease (default 0: refuse at once, exit 7)", default=0.0, minimum=0, maximum=86400),
+                Param("force", "str", "deploy outside the deploy windows, giving the reason (recorded); never past "
+                      "a freeze: 'shipline unfreeze' lifts that"),
                 Param("detach", "bool", "return once the deploy is under way (exit 0, 'following': the token for "
                       "'shipline follow'), without waiting for its verdict", default=False),
                 Param("follow", "bool", "start nothing: judge and finish the deploy of this release already under "

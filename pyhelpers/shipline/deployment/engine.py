@@ -36,14 +36,15 @@ log = logging.getLogger(__name__)
 
 def deploy(config: str = "shipline.yaml", *, environment: str, image: str | None = None,
            task_definition: str | None = None, strategy: str | None = None, record_dir: str | None = None,
-           run_id: str | None = None, wait_for_lease: float = 0.0, detach: bool = False, follow: bool = False,
-           dry_run: bool = False) -> dict[str, Any]:
+           run_id: str | None = None, wait_for_lease: float = 0.0, force: str | None = None, detach: bool = False,
+           follow: bool = False, dry_run: bool = False) -> dict[str, Any]:
     """Deploy `image` (rendered and registered here) or a registered `task_definition` to `environment`;
     `dry_run`: return the plan, change nothing; `detach`: return once the strategy's first step is under
     way, with the token `follow` takes to judge and finish it; `follow`: never start a deploy, judge and
     finish the one of this release already under way (exit 3 when there is none). `run_id` names this
     deploy (default: the CI's run identifier): the same run id re-run takes its lease over; another deploy
-    of the service is refused (exit 7) unless it waits for the lease (`wait_for_lease` seconds)."""
+    of the service is refused (exit 7) unless it waits for the lease (`wait_for_lease` seconds). A frozen
+    service refuses the deploy (exit 7), and so does a closed deploy window unless `force` gives a reason."""
     references.require(references.task_definition, task_definition, "task_definition")
     if (image is None) == (task_definition is None):
         raise BadInput("pass exactly one of --image <repository>@sha256:<digest> or --task-definition <ARN>")
@@ -61,7 +62,7 @@ def deploy(config: str = "shipline.yaml", *, environment: str, image: str | None
                        "scaling suspended until it is followed; deploy attached")
     plan = plan_deploy(env, strategy=strategy or env.deploy.strategy, target=task_definition,
                        document=document, image=image, record_dir=_records(loaded.path, record_dir),
-                       run_id=deploy_run_id(run_id), wait_for_lease=wait_for_lease)
+                       run_id=deploy_run_id(run_id), wait_for_lease=wait_for_lease, force=force)
     _revision(loaded.path.parent, plan.record)
     if follow and plan.start.adopt is None:
         raise EnvironmentProblem(f"--follow: no deploy of this release is under way on {env.service} (it runs "
@@ -96,6 +97,8 @@ def execute(plan: DeployPlan, detach: bool = False) -> dict[str, Any]:
     stop once the strategy has set the deploy under way (its handle known), keeping the lease for the
     follow. From the lease taken on, every mutating call first checks the lease is still this run's."""
     record, env, start, lease = plan.record, plan.ctx.env, plan.start, plan.lease
+    if plan.refusal is not None:
+        raise RefusedByGuard(f"deploy refused: {plan.refusal}")
     blocker = lease.blocker
     if blocker is not None and not lease.wait:
         raise lease.lease.refusal(blocker)

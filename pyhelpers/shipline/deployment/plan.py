@@ -8,6 +8,7 @@ scaling) are made however the run ends.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import time
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from ..errors import BadInput
 from .autoscaling import suspension
 from .context import DeployContext
 from .deploy_table import DeployTable
+from .guards import deploy_refusal
 from .identity import DeployIdentity
 from .known_good import last_good, mark_good
 from .lease import Holder, Lease
@@ -105,6 +107,7 @@ class DeployPlan:
     warnings: list[str]
     health_signal: str
     lease: LeaseTerms
+    refusal: str | None = None         # a guard's (freeze, deploy windows): the deploy must not start
     configuration: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -118,6 +121,8 @@ class DeployPlan:
 
     def summary(self) -> str:
         env, start = self.ctx.env, self.start
+        if self.refusal is not None:
+            return f"refuse: {self.refusal}"
         if self.lease.blocker is not None:
             return f"{'wait for' if self.lease.wait else 'refuse:'} {env.service} is being deployed by " \
                    f"{self.lease.blocker.describe(time.time())}"
@@ -145,9 +150,11 @@ class DeployPlan:
 
 def plan_deploy(env: ResolvedEnvironment, *, strategy: str, target: str | None,
                 document: dict[str, Any] | None, image: str | None, record_dir: Path, run_id: str,
-                wait_for_lease: float = 0.0) -> DeployPlan:
+                wait_for_lease: float = 0.0, force: str | None = None) -> DeployPlan:
     """The plan of a deploy of `target` (a registered revision) or `document` (registered by the plan's
-    first action unless an equal revision exists): read calls only."""
+    first action unless an equal revision exists): read calls only. The guards are asked first: a freeze
+    refuses it, a closed deploy window too unless `force` gives the reason to go anyway."""
+    refusal = deploy_refusal(env, DeployTable(env), dt.datetime.now(dt.timezone.utc), force)
     from ..taskdef.register import register_document
 
     chosen = load_strategy(strategy)
@@ -164,8 +171,11 @@ def plan_deploy(env: ResolvedEnvironment, *, strategy: str, target: str | None,
     record.previous_task_definition = start.running
     facts = _facts(ctx, service, document)
     actions: list[Action] = []
-    if start.refused:
-        return _plan("deploy", ctx, record, chosen, start, record_dir, actions, [], facts, lease)
+    if force is not None:
+        record.phase("forced", reason=force)
+    if refusal is not None or start.refused:
+        plan = _plan("deploy", ctx, record, chosen, start, record_dir, actions, [], facts, lease)
+        return dataclasses.replace(plan, refusal=refusal)
     if start.already_good:  # judged once more (no window); a failure has nothing to return to
         actions.append(_verify(ctx, chosen, start, chosen.health_signal(ctx, facts)))
         return _plan("deploy", ctx, record, chosen, start, record_dir, actions, [], facts, lease)
@@ -282,7 +292,8 @@ def _plan(kind: str, ctx: DeployContext, record: Record, chosen: Strategy, start
     if actions:
         actions = [lease.take()] + actions + [lease.release()]
     return DeployPlan(kind, ctx, record, chosen, start, record_dir, actions, way_back, seconds,
-                      _warnings(ctx, facts), chosen.health_signal(ctx, facts), lease, chosen.settings(ctx))
+                      _warnings(ctx, facts), chosen.health_signal(ctx, facts), lease,
+                      configuration=chosen.settings(ctx))
 
 
 def _facts(ctx: DeployContext, service: dict[str, Any], document: dict[str, Any] | None) -> dict[str, Any]:
