@@ -176,7 +176,9 @@ COMMANDS: tuple[Command, ...] = (
                 Param("detach", "bool", "return once the deploy is under way (exit 0, 'following': the token for "
                       "'shipline follow'), without waiting for its verdict", default=False),
                 Param("follow", "bool", "start nothing: judge and finish the deploy of this release already under "
-                      "way, from AWS state alone (exit 3 when none is)", default=False)),
+                      "way, from AWS state alone (exit 3 when none is)", default=False),
+                Param("resume", "bool", "continue this release's deploy paused at a point of deploy.pause_at "
+                      "(exit 3 when none is paused); 'shipline rollback' aborts it instead", default=False)),
     ),
     Command(
         name="follow",

@@ -23,6 +23,7 @@ from .references import REPOSITORY_NAME_PATTERN, outside, passthrough, repositor
 from .taskdef.validate import SILENCEABLE as TASK_DEFINITION_RULES
 from .yamlsource import YamlDocument, load_yaml
 
+PAUSE_POINTS = ("before-traffic", "before-known-good")   # in the order a deploy reaches them
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL")
 DEFAULT_STABILITY_WINDOW = 60.0   # seconds, for services without a load balancer
 
@@ -234,6 +235,9 @@ class DeploySettings(Section):
     fail_fast_after: Annotated[int, Field(ge=1, le=100)] = 3
     keep_revisions: Annotated[int, Field(ge=1, le=100)] = 5
     suspend_autoscaling: bool = False
+    # Where a deploy stops awaiting approval (exit 6; 'shipline deploy --resume' continues, 'shipline rollback'
+    # aborts): before traffic moves, and after the stability window before the release counts as good.
+    pause_at: list[Literal[PAUSE_POINTS]] = []  # type: ignore[valid-type]
     desired_count: Annotated[int, Field(ge=0, le=1000)] = 2   # used when infra bootstrap creates the service
     pre_deploy: PreDeploy | None = None
     lease: LeaseSettings = LeaseSettings()

@@ -13,6 +13,7 @@ from deploying import build_and_push
 VARIANTS = {
     "v1": {},
     "v2": {"www/index.html": "<p>version two</p>\n"},
+    "v3": {"www/index.html": "<p>version three</p>\n"},
     "unhealthy": {"www/health": None},                        # /health answers 404
     "crash": {"CMD": '["sh", "-c", "echo starting; echo giving up >&2; exit 7"]'},
     "job": {"CMD": '["sh", "-c", "echo migrating 1; echo migrating 2; echo done; exit 3"]'},

@@ -21,7 +21,8 @@ from typing import Any, Iterator
 from .. import aws, references
 from ..actions import Action
 from ..config import load_config
-from ..errors import BadInput, EnvironmentProblem, NeedsHuman, OperationFailed, RefusedByGuard, ShiplineError, TimedOut
+from ..errors import (BadInput, EnvironmentProblem, NeedsHuman, OperationFailed, Paused, RefusedByGuard, ShiplineError,
+                      TimedOut)
 from ..imageref import ImageRef
 from .identity import run_id as deploy_run_id
 from .infra import require_infrastructure
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 def deploy(config: str = "shipline.yaml", *, environment: str, image: str | None = None,
            task_definition: str | None = None, strategy: str | None = None, record_dir: str | None = None,
            run_id: str | None = None, wait_for_lease: float = 0.0, force: str | None = None, detach: bool = False,
-           follow: bool = False, dry_run: bool = False) -> dict[str, Any]:
+           follow: bool = False, resume: bool = False, dry_run: bool = False) -> dict[str, Any]:
     """Deploy `image` (rendered and registered here) or a registered `task_definition` to `environment`;
     `dry_run`: return the plan, change nothing; `detach`: return once the strategy's first step is under
     way, with the token `follow` takes to judge and finish it; `follow`: never start a deploy, judge and
@@ -55,14 +56,15 @@ def deploy(config: str = "shipline.yaml", *, environment: str, image: str | None
     env = loaded.config.environment(environment)
     document = render_document(loaded, environment, image).document if image else None
     require_infrastructure(loaded, env, document)
-    if detach and follow:
-        raise BadInput("pass --detach (start, then return) or --follow (judge what is under way), not both")
+    if sum((detach, follow, resume)) > 1:
+        raise BadInput("pass one of --detach (start, then return), --follow (judge what is under way) and --resume "
+                       "(continue a paused deploy)")
     if detach and env.deploy.suspend_autoscaling:
         raise BadInput("--detach: deploy.suspend_autoscaling is on, and a detached deploy would leave auto "
                        "scaling suspended until it is followed; deploy attached")
     plan = plan_deploy(env, strategy=strategy or env.deploy.strategy, target=task_definition,
                        document=document, image=image, record_dir=_records(loaded.path, record_dir),
-                       run_id=deploy_run_id(run_id), wait_for_lease=wait_for_lease, force=force)
+                       run_id=deploy_run_id(run_id), wait_for_lease=wait_for_lease, force=force, resume=resume)
     _revision(loaded.path.parent, plan.record)
     if follow and plan.start.adopt is None:
         raise EnvironmentProblem(f"--follow: no deploy of this release is under way on {env.service} (it runs "
@@ -118,7 +120,7 @@ def execute(plan: DeployPlan, detach: bool = False) -> dict[str, Any]:
 
     with _recorded(record, plan.record_dir), fenced.heartbeat(), aws.guarded(fence):
         pending = list(plan.actions)
-        detached = False
+        detached = False  # the run ends keeping its lease (detached, or paused awaiting approval)
         try:
             while pending and not all(a.always for a in pending):  # the rest is done below, once decided
                 if detach and run.handle is not None:
@@ -135,6 +137,7 @@ def execute(plan: DeployPlan, detach: bool = False) -> dict[str, Any]:
             log.info("%s", outcome.reason)
         except ShiplineError as error:
             _decide_failed(record, error)
+            detached = isinstance(error, Paused)
             raise
         finally:  # however the run ends (a failure, an error, an interruption): restore what must be
             if not detached:

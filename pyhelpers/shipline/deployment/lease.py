@@ -86,31 +86,34 @@ class Lease:
         return Holder.of(self.table.get(KIND))
 
     def blocker(self, holder: Holder | None, now: float, *, continues: str | None = None,
-                aborts_paused: bool = False) -> Holder | None:
+                aborts_paused: bool = False, resumes: bool = False) -> Holder | None:
         """The holder that keeps this run from taking the lease now; None when it is free, expired, this
-        run's own, the paused or detached deploy whose handle this run `continues`, or (`aborts_paused`, a
-        rollback) any paused or detached deploy."""
+        run's own, the paused or detached deploy whose handle this run `continues`, the paused deploy of
+        this release this run `resumes`, or (`aborts_paused`, a rollback) any paused or detached deploy."""
         if holder is None or holder.expired(now) or holder.run_id == self.identity.run_id:
             return None
         if holder.state in (PAUSED, DETACHED) and (aborts_paused or (continues and holder.handle == continues)):
             return None
+        if resumes and holder.state == PAUSED and holder.release == self.identity.release:
+            return None
         return holder
 
     def acquire(self, *, wait: float = 0.0, continues: str | None = None, aborts_paused: bool = False,
-                record: dict[str, Any] | None = None) -> None:
+                resumes: bool = False, record: dict[str, Any] | None = None) -> None:
         """Take the lease (one conditional write), waiting up to `wait` seconds for its holder; exit 7
         naming the holder when it stays taken."""
         deadline = time.monotonic() + wait
         while True:
             now = time.time()
             try:
-                self._take(now, continues, aborts_paused, record)
+                self._take(now, continues, aborts_paused, resumes, record)
                 if self.taken_over is not None:
                     log.warning("took over the deploy lease of %s from %s", self.identity.service,
                                 self.taken_over.describe(now))
                 return
             except self.table.client.exceptions.ConditionalCheckFailedException:
-                blocker = self.blocker(self.holder(), time.time(), continues=continues, aborts_paused=aborts_paused)
+                blocker = self.blocker(self.holder(), time.time(), continues=continues, aborts_paused=aborts_paused,
+                                       resumes=resumes)
             if blocker is None:
                 continue  # freed or expired since: try again
             if time.monotonic() >= deadline:
@@ -122,12 +125,15 @@ class Lease:
     def refusal(self, blocker: Holder, waited: float = 0.0) -> RefusedByGuard:
         """The exit-7 error naming the deploy that holds the lease, since when, and what to do."""
         now = time.time()
+        what = "shipline deploy --resume (with its release) continues it, shipline rollback aborts it" \
+            if blocker.state == PAUSED else "wait for it (--wait-for-lease SECONDS)"
         return RefusedByGuard(
             f"{self.identity.service} ({self.identity.environment}) is being deployed by {blocker.describe(now)}"
-            f"{f' (waited {waited:g}s)' if waited else ''}: wait for it (--wait-for-lease SECONDS), or, if it is "
-            f"this same deploy re-run, pass --run-id {blocker.run_id}", details={"holder": blocker.to_json(now)})
+            f"{f' (waited {waited:g}s)' if waited else ''}: {what}, or, if it is this same deploy re-run, pass "
+            f"--run-id {blocker.run_id}", details={"holder": blocker.to_json(now)})
 
-    def _take(self, now: float, continues: str | None, aborts_paused: bool, record: dict[str, Any] | None) -> None:
+    def _take(self, now: float, continues: str | None, aborts_paused: bool, resumes: bool,
+              record: dict[str, Any] | None) -> None:
         condition = "attribute_not_exists(#run_id) OR #state = :free OR #expires_at < :now OR #run_id = :run_id"
         values: dict[str, Any] = {":free": FREE, ":now": now, ":run_id": self.identity.run_id}
         if aborts_paused:
@@ -136,6 +142,9 @@ class Lease:
         elif continues:
             condition += " OR (#handle = :handle AND #state IN (:paused, :detached))"
             values.update({":handle": continues, ":paused": PAUSED, ":detached": DETACHED})
+        if resumes:
+            condition += " OR (#state = :paused_here AND #release = :release)"
+            values[":paused_here"] = PAUSED
         values.update({":environment": self.identity.environment, ":release": self.identity.release,
                        ":host": socket.gethostname(), ":since": _iso(now), ":expires_at": now + self.ttl,
                        ":running": RUNNING, ":zero": 0, ":one": 1, ":record": _record(record)})

@@ -17,14 +17,15 @@ from typing import Any
 
 from ..actions import Action, calls_of
 from ..config import ResolvedEnvironment
-from ..errors import BadInput
+from ..config import PAUSE_POINTS
+from ..errors import BadInput, EnvironmentProblem, Paused
 from .autoscaling import suspension
 from .context import DeployContext
 from .deploy_table import DeployTable
 from .guards import deploy_refusal
 from .identity import DeployIdentity
 from .known_good import last_good, mark_good
-from .lease import Holder, Lease
+from .lease import DETACHED, PAUSED, Holder, Lease
 from .record import Record
 from .revisions import active_revisions, family_and_revision, revisions_to_deregister
 from .starting_point import StartingPoint, assess
@@ -57,11 +58,20 @@ class LeaseTerms:
     wait: float = 0.0                  # --wait-for-lease: seconds to wait for another holder
     continues: str | None = None       # the handle of the detached (or paused) deploy this run continues
     aborts_paused: bool = False        # a rollback takes over any paused or detached deploy
+    resumes: bool = False              # deploy --resume: takes over the paused deploy of the same release
 
     @property
     def blocker(self) -> Holder | None:
         return self.lease.blocker(self.holder, time.time(), continues=self.continues,
-                                  aborts_paused=self.aborts_paused)
+                                  aborts_paused=self.aborts_paused, resumes=self.resumes)
+
+    @property
+    def resumed_at(self) -> str | None:
+        """The pause point this run resumes from (None: it resumes nothing)."""
+        holder = self.holder
+        paused = self.resumes and holder is not None and holder.state == PAUSED
+        return holder.point if paused and holder is not None and holder.release == self.lease.identity.release \
+            else None
 
     def take(self) -> Action:
         lease = self.lease
@@ -71,7 +81,8 @@ class LeaseTerms:
                       ("dynamodb.UpdateItem",), reason="one deploy of a service at a time; every later change "
                       "first checks the lease is still this run's",
                       run=lambda run: lease.acquire(wait=self.wait, continues=self.continues,
-                                                    aborts_paused=self.aborts_paused, record=run.record.to_json()))
+                                                    aborts_paused=self.aborts_paused, resumes=self.resumes,
+                                                    record=run.record.to_json()))
 
     def release(self) -> Action:
         lease = self.lease
@@ -150,10 +161,11 @@ class DeployPlan:
 
 def plan_deploy(env: ResolvedEnvironment, *, strategy: str, target: str | None,
                 document: dict[str, Any] | None, image: str | None, record_dir: Path, run_id: str,
-                wait_for_lease: float = 0.0, force: str | None = None) -> DeployPlan:
+                wait_for_lease: float = 0.0, force: str | None = None, resume: bool = False) -> DeployPlan:
     """The plan of a deploy of `target` (a registered revision) or `document` (registered by the plan's
     first action unless an equal revision exists): read calls only. The guards are asked first: a freeze
-    refuses it, a closed deploy window too unless `force` gives the reason to go anyway."""
+    refuses it, a closed deploy window too unless `force` gives the reason to go anyway. `resume`: continue
+    this release's deploy paused at a point of deploy.pause_at (exit 3 when none is paused)."""
     refusal = deploy_refusal(env, DeployTable(env), dt.datetime.now(dt.timezone.utc), force)
     from ..taskdef.register import register_document
 
@@ -166,7 +178,11 @@ def plan_deploy(env: ResolvedEnvironment, *, strategy: str, target: str | None,
     ctx = DeployContext(env, target or "", None)
     service = ctx.describe_service(tags=True)
     start = assess(service, target or "(a new revision)")
-    lease = _leasing(ctx, image or target or "", run_id, wait=wait_for_lease, continues=start.adopt)
+    lease = _leasing(ctx, image or target or "", run_id, wait=wait_for_lease, continues=start.adopt, resumes=resume)
+    if resume and lease.resumed_at is None:
+        raise EnvironmentProblem(f"--resume: no deploy of this release is paused on {env.service} (the deploy lease: "
+                                 f"{lease.holder.describe(time.time()) if lease.holder else 'free'})")
+    pauses = _pauses(ctx, lease)
     ctx.known_good = record.undo_target = start.known_good
     record.previous_task_definition = start.running
     facts = _facts(ctx, service, document)
@@ -186,8 +202,9 @@ def plan_deploy(env: ResolvedEnvironment, *, strategy: str, target: str | None,
                               ("ecs.TagResource",), reason="it ran steadily before this deploy: the way back",
                               run=lambda run: _mark_good(run, service["serviceArn"], start.known_good,
                                                          "it ran steadily before this deploy")))
-    if env.deploy.pre_deploy is not None and start.adopt is None:
-        actions.append(_pre_deploy(ctx))
+    if env.deploy.pre_deploy is not None and start.adopt is None and lease.resumed_at is None:
+        actions.append(_pre_deploy(ctx))  # a resumed deploy ran it before its pause
+    actions += pauses.get("before-traffic", []) if start.adopt is None else []
     suspended = suspension(ctx)
     actions += [suspended[0]] if suspended else []
     if start.adopt is None:
@@ -195,7 +212,7 @@ def plan_deploy(env: ResolvedEnvironment, *, strategy: str, target: str | None,
         actions += shift[:-1] + [_handing(shift[-1])]
     family = document["family"] if document is not None else family_and_revision(target or "")[0]
     actions += _judge_and_finish(ctx, chosen, start, service, facts, family, registering=target is None,
-                                 resume=suspended[1] if suspended else None)
+                                 resume=suspended[1] if suspended else None, pauses=pauses)
     way_back = chosen.way_back(ctx, start.known_good, start.adopt) if start.known_good else []
     return _plan("deploy", ctx, record, chosen, start, record_dir, actions, way_back, facts, lease)
 
@@ -229,7 +246,7 @@ def plan_follow(env: ResolvedEnvironment, *, token: str, record_dir: Path, run_i
         verify = _verify(ctx, chosen, start, chosen.health_signal(ctx, facts))
         return _plan("deploy", ctx, record, chosen, start, record_dir, [verify], [], facts, lease)
     actions = _judge_and_finish(ctx, chosen, start, service, facts, family_and_revision(arn)[0],
-                                registering=False, resume=None)
+                                registering=False, resume=None, pauses=_pauses(ctx, lease))
     way_back = chosen.way_back(ctx, known_good, handle) if known_good else []
     return _plan("deploy", ctx, record, chosen, start, record_dir, actions, way_back, facts, lease)
 
@@ -250,12 +267,32 @@ def parse_token(token: str) -> tuple[str, str, str]:
 
 def _judge_and_finish(ctx: DeployContext, chosen: Strategy, start: StartingPoint, service: dict[str, Any],
                       facts: dict[str, Any], family: str, *, registering: bool,
-                      resume: Action | None) -> list[Action]:
-    """Verify, (restore auto scaling), tag the new revision known good, finish."""
+                      resume: Action | None, pauses: dict[str, list[Action]]) -> list[Action]:
+    """Verify, (restore auto scaling), (pause before known good), tag the new revision known good, finish."""
     actions = [_verify(ctx, chosen, start, chosen.health_signal(ctx, facts))] + ([resume] if resume else [])
+    actions += pauses.get("before-known-good", [])
     actions.append(Action("tag the new revision as the service's last revision known good", ("ecs.TagResource",),
                           run=lambda run: _mark_good(run, service["serviceArn"], ctx.task_definition)))
     return actions + chosen.finish(ctx, revisions_to_deregister(ctx, family, registering=registering))
+
+
+def _pauses(ctx: DeployContext, lease: LeaseTerms) -> dict[str, list[Action]]:
+    """The pause actions of deploy.pause_at by point, without those a resumed deploy has passed."""
+    passed = PAUSE_POINTS[:PAUSE_POINTS.index(lease.resumed_at) + 1] if lease.resumed_at else ()
+    return {point: [_pause(ctx, lease.lease, point)] for point in ctx.env.deploy.pause_at if point not in passed}
+
+
+def _pause(ctx: DeployContext, lease: Lease, point: str) -> Action:
+    def pause(run: Run) -> None:
+        run.record.phase("paused", point=point)
+        run.record.decide("paused", f"paused at {point}, awaiting approval")
+        lease.keep(PAUSED, handle=run.handle, point=point, record=run.record.to_json())
+        raise Paused(f"paused at {point}, awaiting approval: 'shipline deploy --resume' with the same release "
+                     f"({lease.identity.release}) continues it; 'shipline rollback --environment {ctx.env.name}' "
+                     "aborts it", details={"point": point, "release": lease.identity.release})
+
+    return Action(f"pause at {point} awaiting approval, keeping the lease (marked paused)", ("dynamodb.UpdateItem",),
+                  reason=f"deploy.pause_at lists {point}", run=pause)
 
 
 def plan_rollback(env: ResolvedEnvironment, *, to: str | None, record_dir: Path, run_id: str) -> DeployPlan:
@@ -268,18 +305,38 @@ def plan_rollback(env: ResolvedEnvironment, *, to: str | None, record_dir: Path,
     ctx = DeployContext(env, "", None)
     service = ctx.describe_service(tags=True)
     current = service["taskDefinition"]
+    record.previous_task_definition = current
+    facts = _facts(ctx, service, None)
+    held = _leasing(ctx, current, run_id, aborts_paused=True)
+    if to is None and held.holder is not None and held.holder.state in (PAUSED, DETACHED) and \
+            last_good(service) == current:  # a deploy paused before its traffic moved: nothing to undo
+        ctx.task_definition = ctx.known_good = record.task_definition = record.undo_target = current
+        start = StartingPoint(running=current, known_good=current, assumed_good=False)
+        return _plan("rollback", ctx, record, chosen, start, record_dir, [_abort(held.holder, current)], [], facts,
+                     held)
     target = _rollback_target(ctx, current, last_good(service), to)
     ctx.task_definition = ctx.known_good = record.task_definition = record.undo_target = target
     lease = _leasing(ctx, target, run_id, aborts_paused=True)
-    record.previous_task_definition = current
     start = StartingPoint(running=current, known_good=target, assumed_good=False)
-    facts = _facts(ctx, service, None)
     suspended = suspension(ctx)
     actions = ([suspended[0]] if suspended else []) + _judged(chosen.way_back(ctx, target, None))
     actions += [suspended[1]] if suspended else []
     actions.append(Action(f"tag {_short(target)} as the service's last revision known good", ("ecs.TagResource",),
                           run=lambda run: _mark_good(run, service["serviceArn"], target)))
     return _plan("rollback", ctx, record, chosen, start, record_dir, actions, [], facts, lease)
+
+
+def _abort(holder: Holder, current: str) -> Action:
+    """The rollback of a deploy paused (or detached) before its traffic moved: it ends, nothing changes."""
+    reason = f"the {holder.state} deploy of run {holder.run_id} ({holder.release}) is ended: its traffic never " \
+             f"moved, the service runs {_short(current)}, its last revision known good"
+
+    def end(run: Run) -> Outcome:
+        run.outcome = Outcome(True, reason)
+        run.record.phase("verify", success=True, reason=reason)
+        return run.outcome
+
+    return Action(f"end the {holder.state} deploy of run {holder.run_id}: nothing to undo", (), run=end)
 
 
 def _plan(kind: str, ctx: DeployContext, record: Record, chosen: Strategy, start: StartingPoint,
