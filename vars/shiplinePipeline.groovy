@@ -34,16 +34,30 @@ Map call(Map args = [:]) {
                           submitter: current.approvers ? current.approvers.join(',') : null)
                 }
             } else if (current.kind == 'deploy') {
-                shiplineRetryOnAgentLoss(label: options.label) {
-                    checkout(scm)
-                    Map release = shiplineDeploy(config: options.config, environment: current.environment,
-                                                 image: image.image)  // locks, archives, describes
+                // the service's lock, named by the plan: queued here, outside any node (no executor held);
+                // the CLI's deploy lease guards the service beyond this controller too
+                lock(resource: current.lock) {
+                    Map release = deployOn(options, current.environment, image.image, false)
+                    while (release.paused) {  // deploy.pause_at: asked outside any node, then resumed
+                        input(message: "${current.environment}: ${release.message}. Resume?")
+                        release = deployOn(options, current.environment, image.image, true)
+                    }
                     deploys[current.environment] = release.record
                 }
             }
         }
     }
     return [plan: plan, image: image.image, deploys: deploys]
+}
+
+/** shiplineDeploy on an agent of `options.label` (archives the record, describes the build). */
+private Map deployOn(Map options, String environment, String image, boolean resume) {
+    Map release = [:]
+    shiplineRetryOnAgentLoss(label: options.label) {
+        checkout(scm)
+        release = shiplineDeploy(config: options.config, environment: environment, image: image, resume: resume)
+    }
+    return release
 }
 
 /** One of the team's test commands, as its own script file: user code by design, run as written. */

@@ -3,30 +3,29 @@ import org.junit.Test
 import static org.junit.Assert.assertEquals
 import static org.junit.Assert.assertTrue
 
-/** shiplineDeploy holds the service's lock around the deploy, archives the record, describes the build. */
+/**
+ * shiplineDeploy runs one CLI call (the deploy lease guards the service; no second call for a lock name),
+ * archives the record and describes the build; a paused deploy returns where it paused instead of failing.
+ */
 class DeployStepTest {
     static PipelineHarness deployed(Map args, int exitCode = 0, PipelineHarness h = new PipelineHarness()) {
         h.agentWithCli { PipelineHarness.ShCall call ->
-            call.label == 'shipline config check' ?
-                    PipelineHarness.document('config check', 0, [locks: [production: 'shipline/us-east-1/demo/web']]) :
-                    PipelineHarness.document('deploy', exitCode, exitCode ? null : [
-                            decision: 'succeeded', record: "${PipelineHarness.WORKSPACE}/.shipline/records/d.json".toString(),
-                            task_definition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/web:9'],
-                            exitCode ? 'deploy failed: the service is back on web:8' : null)
+            PipelineHarness.document('deploy', exitCode, exitCode ? null : [
+                    decision: 'succeeded', record: "${PipelineHarness.WORKSPACE}/.shipline/records/d.json".toString(),
+                    task_definition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/web:9'],
+                    exitCode ? 'deploy failed: the service is back on web:8' : null)
         }
         h.inNode { h.call('shiplineDeploy', args) }
         return h
     }
 
     @Test
-    void theDeployRunsInsideTheServicesLockAndIsRecorded() {
+    void theDeployIsOneCliCallAndIsRecorded() {
         PipelineHarness h = deployed([environment: 'production', image: 'web@sha256:' + 'a' * 64])
-        assertEquals([[resource: 'shipline/us-east-1/demo/web']], h.callsTo('lock').collect { it[0] })
-        List<String> order = h.calls*.name.findAll { it in ['lock', 'sh', 'archiveArtifacts'] }
-        // install and config check; inside the lock: install (cached on the agent) and the deploy; then archive
-        assertEquals(['sh', 'sh', 'lock', 'sh', 'sh', 'archiveArtifacts'], order)
-        assertEquals(['shipline: install the CLI', 'shipline config check', 'shipline: install the CLI',
-                      'shipline deploy'], h.shCalls()*.label)
+        assertEquals([], h.callsTo('lock'))
+        List<String> order = h.calls*.name.findAll { it in ['sh', 'archiveArtifacts'] }
+        assertEquals(['sh', 'sh', 'archiveArtifacts'], order)
+        assertEquals(['shipline: install the CLI', 'shipline deploy'], h.shCalls()*.label)
         assertEquals('**/.shipline/records/deploy-*.json', (h.callsTo('archiveArtifacts')[0][0] as Map).artifacts)
         assertEquals('production: succeeded web:9', h.currentBuild.description)
         assertEquals([config: 'shipline.yaml', environment: 'production', image: 'web@sha256:' + 'a' * 64,
@@ -35,13 +34,17 @@ class DeployStepTest {
     }
 
     @Test
-    void anUnknownEnvironmentFailsBeforeAnyDeploy() {
-        try {
-            deployed([environment: 'qa'])
-            assert false: 'must fail'
-        } catch (StepError expected) {
-            assertTrue(expected.message.contains("no environment 'qa'"))
-        }
+    void aPausedDeployReturnsWhereItPausedAndDoesNotFailTheBuild() {
+        PipelineHarness h = new PipelineHarness()
+        Map paused = [type: 'Paused', exit_code: 6, point: 'before-traffic', release: 'web@sha256:' + 'a' * 64,
+                      message: 'paused at before-traffic, awaiting approval']
+        Map returned = null
+        h.agentWithCli { PipelineHarness.ShCall call -> PipelineHarness.document('deploy', 6, null, 'x') + [error: paused] }
+        h.inNode { returned = h.call('shiplineDeploy', [environment: 'production', image: 'web@sha256:' + 'a' * 64]) }
+        assertEquals([paused: true, point: 'before-traffic', release: 'web@sha256:' + 'a' * 64,
+                      message: 'paused at before-traffic, awaiting approval'], returned)
+        assertEquals('production: paused at before-traffic', h.currentBuild.description)
+        assertEquals(1, h.callsTo('archiveArtifacts').size())
     }
 
     @Test

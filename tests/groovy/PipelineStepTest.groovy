@@ -31,8 +31,6 @@ class PipelineStepTest {
             }
             String command = call.label.replace('shipline ', '')
             Map result = [
-                    'config check' : [locks: [staging: 'shipline/us-east-1/demo/webapp',
-                                              production: 'shipline/us-east-1/demo/webapp-prod']],
                     'pipeline plan': [kind: 'x', deploys: stages.size() > 3, stages: stages],
                     'publish'      : [image: IMAGE, digest: 'sha256:' + 'a' * 64],
                     'deploy'       : [decision: 'succeeded',
@@ -47,6 +45,34 @@ class PipelineStepTest {
             return 0
         }
         return harness
+    }
+
+    @Test
+    void aPausedDeployIsAskedOutsideAnyNodeInsideThePlansLockThenResumed() {
+        PipelineHarness h = harness(DEPLOYING, [BRANCH_NAME: 'main'])
+        Closure answers = h.responder
+        int production = 0
+        h.responder = { PipelineHarness.ShCall call ->
+            Map params = call.env.SHIPLINE_PARAMS ? new groovy.json.JsonSlurper().parseText(
+                    h.files[call.env.SHIPLINE_PARAMS]) as Map : [:]
+            if (call.label == 'shipline deploy' && params.environment == 'production' && production++ == 0) {
+                h.files[call.env.SHIPLINE_RESULT] = groovy.json.JsonOutput.toJson(
+                        PipelineHarness.document('deploy', 6, null, 'x') + [error: [
+                                type: 'Paused', exit_code: 6, point: 'before-known-good', release: IMAGE,
+                                message: 'paused at before-known-good, awaiting approval']])
+                return 6
+            }
+            return answers(call)
+        }
+        h.call('shiplinePipeline', [label: 'spot'])
+        List<Map> deploys = h.cliParamsFiles().findAll { it.environment == 'production' }
+        assertEquals([false, true], deploys*.resume)
+        List<List> inputs = h.callsTo('input')
+        assertEquals(2, inputs.size())  // the approval stage, then the pause
+        assertTrue((inputs[1][0] as Map).message.contains('paused at before-known-good'))
+        List<PipelineHarness.Call> recorded = h.calls.findAll { it.name in ['input', 'lock'] }
+        assertTrue(recorded.every { !it.inNode })  // waiting holds no executor
+        assertEquals('production: succeeded webapp:7', h.currentBuild.description)
     }
 
     static List<String> stageNames(PipelineHarness harness) {

@@ -1,6 +1,7 @@
 import org.junit.Test
 
 import static org.junit.Assert.assertEquals
+import static org.junit.Assert.assertTrue
 import static org.junit.Assert.fail
 
 /** Typed arguments of the real steps: choices, limits, booleans, lists, GStrings, all problems at once. */
@@ -76,11 +77,11 @@ class StepArgumentsTest {
     }
 
     @Test
-    void aGStringNameOfTheDeployStepFindsItsEnvironmentsLock() {
+    void aGStringNameOfTheDeployStepReachesTheCliAndTheBuildDescription() {
         harness.agentWithCli { PipelineHarness.document('x', 0, InjectionTest.ANSWER) }
         harness.inNode { harness.call('shiplineDeploy', [("${'environment'}"): 'production']) }
-        assertEquals([[resource: 'shipline/us-east-1/demo/webapp']], harness.callsTo('lock').collect { it[0] })
-        assertEquals('production', harness.cliParamsFiles()[1].environment)
+        assertEquals('production', harness.cliParamsFiles()[0].environment)
+        assertTrue(harness.currentBuild.description.startsWith('production: '))
     }
 
     @Test

@@ -26,9 +26,10 @@ class CliCall implements Serializable {
 
     /**
      * Runs the CLI at `bin` through `steps` (the calling vars script) in the current node and directory.
-     * Returns the command's result Map; a non-zero exit fails the build with the CLI's message.
+     * Returns the command's result Map; a non-zero exit fails the build with the CLI's message, except an
+     * exit code in `returned`, which returns the CLI's error document (with its exit_code) instead.
      */
-    Map run(Object steps, String bin) {
+    Map run(Object steps, String bin, List<Integer> returned = []) {
         // Unique per call: parallel branches may run the same step in one workspace.
         String tmp = steps.pwd(tmp: true)
         String base = tmp + '/' + step + '-' + UUID.randomUUID().toString().take(8)
@@ -47,6 +48,9 @@ class CliCall implements Serializable {
             document = steps.readJSON(file: resultFile, returnPojo: true) as Map
         }
         CliResult result = CliResult.of(document, status)
+        if (!result.ok && result.exitCode in returned && result.error != null) {
+            return result.error
+        }
         if (!result.ok) {
             steps.error("${step}: ${result.message} (exit ${result.exitCode})")
         }

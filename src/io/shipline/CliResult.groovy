@@ -15,12 +15,15 @@ class CliResult implements Serializable {
     final Map value
     /** The CLI's one-line error message (null when ok). */
     final String message
+    /** The CLI's error document ({type, message, exit_code, details...}; null when ok or none written). */
+    final Map error
 
-    CliResult(boolean ok, int exitCode, Map value, String message) {
+    CliResult(boolean ok, int exitCode, Map value, String message, Map error = null) {
         this.ok = ok
         this.exitCode = exitCode
         this.value = value
         this.message = message
+        this.error = error
     }
 
     /** From the result document (null when the CLI wrote none) and the exit status of its sh. */
@@ -35,6 +38,7 @@ class CliResult implements Serializable {
         }
         String message = (document.error instanceof Map ? document.error.message : null) ?:
                 'the shipline CLI failed without a message; see its output above'
-        return new CliResult(false, status, null, message)
+        Map error = document.error instanceof Map ? new LinkedHashMap(document.error as Map) : null
+        return new CliResult(false, status, null, message, error)
     }
 }

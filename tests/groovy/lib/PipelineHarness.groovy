@@ -119,7 +119,7 @@ class PipelineHarness {
     /** Records the call, then runs the vars step of that name or simulates the allowed Jenkins step. */
     Object dispatch(String name, Object[] args) {
         assertNotCalledFromNonCps(name)
-        calls << new Call(name, args as List)
+        calls << new Call(name, args as List, nodeDepth > 0)
         if (new File(vars, "${name}.groovy").isFile()) {
             return step(name).invokeMethod('call', args)
         }
@@ -273,14 +273,16 @@ class PipelineHarness {
         }
     }
 
-    /** One recorded call: the step's name and its arguments. */
+    /** One recorded call: the step's name, its arguments, and whether it ran inside a node (an executor held). */
     static class Call {
         final String name
         final List args
+        final boolean inNode
 
-        Call(String name, List args) {
+        Call(String name, List args, boolean inNode = false) {
             this.name = name
             this.args = args
+            this.inNode = inNode
         }
 
         String toString() {
