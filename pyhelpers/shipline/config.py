@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, GetJsonSchemaHandler,
-                      ValidationError, WithJsonSchema)
+                      ValidationError, WithJsonSchema, model_validator)
 from pydantic_core import core_schema
 
 from .deployment import strategies
@@ -244,6 +244,21 @@ class DeploySettings(Section):
     windows: list[DeployWindow] = []      # when deploys are allowed; none = always (deployment/windows.py)
 
 
+class SchemaLevels(Section):
+    """This release's database/message schema level and the oldest level it can run beside (during a rolling
+    deploy the old and the new revision run side by side; deployment/guards.py's schema_refusal)."""
+
+    schema_level: Annotated[int, Field(ge=0, strict=True)]
+    runs_beside: Annotated[int, Field(ge=0, strict=True)]
+
+    @model_validator(mode="after")
+    def _beside_at_most_own(self) -> "SchemaLevels":
+        if self.runs_beside > self.schema_level:
+            raise ValueError(f"runs_beside ({self.runs_beside}) must be at most schema_level "
+                             f"({self.schema_level}): a release runs beside its own level")
+        return self
+
+
 class Network(Section):
     """awsvpc networking for the service and one-off tasks (default: the default VPC's subnets)."""
 
@@ -288,6 +303,7 @@ class Config(Section):
     deploy: DeploySettings = DeploySettings()
     load_balancer: LoadBalancer | None = None
     network: Network = Network()
+    release: SchemaLevels | None = None      # none: no schema guard (compatible with every release)
     environments: Annotated[dict[EnvName, Environment], Field(min_length=1)]
     pipeline: Pipeline = Pipeline()
 

@@ -23,7 +23,7 @@ EXIT_CODES: dict[int, str] = {
     EXIT_NEEDS_HUMAN: "failed and could not put things back: the service needs a human",
     EXIT_PAUSED: "paused, waiting for approval",
     EXIT_REFUSED: "refused by a safety guard (lease held, service frozen or outside its deploy windows, release not "
-    "schema-compatible)",
+    "schema-compatible with the revision in service, or older than its commit)",
 }
 
 

@@ -13,6 +13,7 @@ from .errors import BadInput, EnvironmentProblem, Problem
 
 # shipline's own outputs (rendered task definitions, deployment records) never make a tree dirty
 OWN_FILES = ":(exclude,glob)**/.shipline/**"
+COMMIT = re.compile(r"^[0-9a-f]{7,40}$")     # a commit's hex name (full, or abbreviated)
 SEMVER_TAG = re.compile(r"^v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$")
 # The form of a tag that names a revision: a git SHA or a prefix of it (a dirty tree's: -dirty-<hash>), or a
 # version. A moving name (latest, production, stable, ...) never has this form.
@@ -110,3 +111,17 @@ def ancestors(repo: str | Path = ".", limit: int = 30) -> list[str]:
     out = subprocess.run(["git", "-C", str(repo), "rev-list", f"--max-count={limit}", "HEAD~1"],
                          capture_output=True, text=True, env=git_environment())
     return out.stdout.split() if out.returncode == 0 else []
+
+
+def is_ancestor(repo: str | Path, older: str, newer: str) -> bool | None:
+    """Whether commit `older` is an ancestor of `newer` (a commit is its own ancestor), by
+    `git merge-base --is-ancestor`; None when either commit is not in this checkout (a shallow clone, or a
+    commit from elsewhere), either is not a commit's hex name, or `repo` is no git checkout."""
+    if not (COMMIT.match(older) and COMMIT.match(newer)):
+        return None
+    try:
+        done = subprocess.run(["git", "-C", str(repo), "merge-base", "--is-ancestor", older, newer],
+                              capture_output=True, text=True, timeout=30, env=git_environment())
+    except FileNotFoundError:
+        raise EnvironmentProblem("git is not installed: install git on this agent") from None
+    return {0: True, 1: False}.get(done.returncode)

@@ -1,16 +1,21 @@
-"""The freeze and the deploy windows, asked before a deploy changes anything, and shown by `status`.
+"""The guards asked before a deploy changes anything: the freeze and the deploy windows (also shown by
+`status`), schema compatibility with the revision in service, and no older release by accident.
 
 A freeze always refuses a deploy (`shipline unfreeze` lifts it; `--force` does not); a closed deploy window
-refuses it unless the deploy is forced with a reason.
+refuses it unless the deploy is forced with a reason. A release that cannot run beside the revision in
+service is refused; a rollback across an incompatible migration only goes ahead forced with a reason. A
+deploy of a commit that is an ancestor of the one in service is refused unless older is allowed.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 from typing import Any
 
-from ..config import ResolvedEnvironment
+from ..config import ResolvedEnvironment, SchemaLevels
 from ..errors import BadInput, Problem
+from ..revision import is_ancestor
 from .deploy_table import DeployTable, MissingTable
 from .freeze import frozen
 from .windows import Opening, describe_window, is_open, next_opening
@@ -42,6 +47,72 @@ def deploy_refusal(env: ResolvedEnvironment, table: DeployTable, now: dt.datetim
     listed = "; ".join(describe_window(window) for window in windows)
     return (f"{env.name} is outside its deploy windows ({listed}): the next opens {_when(opening)}; deploy "
             "then, or --force with a reason")
+
+
+def schema_refusal(running: SchemaLevels | None, target: SchemaLevels | None, *, rollback: bool,
+                   force_reason: str | None = None) -> str | None:
+    """Why `target` (the release's levels) cannot run beside `running` (the revision in service's), or None
+    when it can: iff target.runs_beside <= running.schema_level and running.runs_beside <= target.schema_level
+    (during a rolling deploy both run side by side). Either side without levels is compatible.
+
+    `force_reason` (--force) lets a rollback go ahead anyway, with a warning naming it; never a deploy. A blank
+    reason is bad input (exit 2)."""
+    if force_reason is not None and not force_reason.strip():
+        raise BadInput("--force needs a reason: say why the rollback may cross an incompatible migration",
+                       [Problem("force", "a blank reason")])
+    if running is None or target is None:
+        return None
+    new, old = ("the rollback's target", "the revision in service") if rollback else \
+        ("the release", "the revision in service")
+    if target.runs_beside > running.schema_level:
+        why = (f"{new} ({_levels(target)}) cannot run beside {old} ({_levels(running)}): it needs schema level "
+               f"{target.runs_beside} or above")
+    elif running.runs_beside > target.schema_level:
+        why = (f"{old} ({_levels(running)}) cannot run beside {new} ({_levels(target)}): it needs schema level "
+               f"{running.runs_beside} or above")
+    else:
+        return None
+    if not rollback:
+        return (f"{why}; deploy a release that runs beside both levels first (release.runs_beside in "
+                "shipline.yaml), then this one")
+    if force_reason is not None:
+        log.warning("%s; rolling back anyway (--force: %s)", why, force_reason)
+        return None
+    return f"{why}: a rollback across an incompatible migration; --force with a reason rolls back anyway"
+
+
+def older_refusal(repo: str | Path, deploying_commit: str | None, running_commit: str | None,
+                  allow_older: bool) -> str | None:
+    """Why deploying `deploying_commit` is refused when `running_commit` is in service: it is a strict
+    ancestor of it (an old build finishing late); None otherwise, and when `allow_older` (with a warning),
+    or when it cannot tell (older_unknown says why)."""
+    if deploying_commit is None or running_commit is None or deploying_commit == running_commit:
+        return None
+    if not is_ancestor(repo, deploying_commit, running_commit):
+        return None
+    if allow_older:
+        log.warning("commit %s is older than %s, the commit in service; deploying it anyway (--allow-older)",
+                    deploying_commit[:12], running_commit[:12])
+        return None
+    return (f"commit {deploying_commit[:12]} is older than the commit in service, {running_commit[:12]} (an "
+            "ancestor of it): an old build finishing late? deploy a newer commit, or pass --allow-older")
+
+
+def older_unknown(repo: str | Path, deploying_commit: str | None, running_commit: str | None) -> str | None:
+    """Why the older-release guard cannot tell whether `deploying_commit` is older than `running_commit` (the
+    caller warns), or None when it can."""
+    if deploying_commit is None:
+        return "cannot tell whether the release is older than the one in service: its commit is unknown " \
+               "(its task definition was not rendered from a git checkout)"
+    if running_commit is None:
+        return "cannot tell whether the release is older than the one in service: the revision in service " \
+               "records no commit (rendered before shipline recorded commits, or not from a git checkout)"
+    missing = [commit for commit in (deploying_commit, running_commit)
+               if is_ancestor(repo, commit, commit) is None]
+    if missing:
+        return f"cannot tell whether the release is older than the one in service: commit {missing[0][:12]} " \
+               "is not in this checkout (fetch more history)"
+    return None
 
 
 def describe(env: ResolvedEnvironment, table: DeployTable, now: dt.datetime) -> dict[str, Any]:
@@ -79,6 +150,10 @@ def render(guards: dict[str, Any], environment: str) -> list[str]:
         lines.append(f"deploy window: closed ({'; '.join(window['windows'])}); next opens "
                      f"{window['next_opening_text']}")
     return lines
+
+
+def _levels(levels: SchemaLevels) -> str:
+    return f"schema level {levels.schema_level}, runs beside {levels.runs_beside} and up"
 
 
 def _iso(opening: Opening | None) -> str | None:

@@ -119,8 +119,12 @@ def _described(ecs: Any, reference: str) -> tuple[dict[str, Any], str] | None:
 
 
 def normalized(document: dict[str, Any]) -> dict[str, Any]:
-    """A document without empty values and ECS defaults, so equal definitions compare equal."""
+    """A document without empty values and ECS defaults, its tags in key order, so equal definitions compare
+    equal."""
     awsvpc = document.get("networkMode") == "awsvpc"
+    tags = document.get("tags")
+    if isinstance(tags, list) and all(isinstance(tag, dict) for tag in tags):
+        document = {**document, "tags": sorted(tags, key=lambda tag: str(tag.get("key")))}
 
     def clean(value: Any, key: str = "") -> Any:
         if isinstance(value, dict):

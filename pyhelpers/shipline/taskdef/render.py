@@ -17,11 +17,13 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..config import LoadedConfig, ResolvedEnvironment
-from ..errors import BadInput, EnvironmentProblem, Problem
+from ..errors import BadInput, EnvironmentProblem, Problem, ShiplineError
 from ..imageref import ImageRef
 from ..limits import load_json
+from ..revision import current
 from ..yamlsource import parse_yaml
 from ..references import outside, passed_through, repository_root
+from .marks import Marks, mark
 from .shape import register_input, shape_problems
 from .validate import Finding, require_valid
 
@@ -57,7 +59,8 @@ def render_to_file(loaded: LoadedConfig, environment: str, image: str, output: s
 def render_document(loaded: LoadedConfig, environment: str, image: str,
                     live_revision: str | None = None) -> Rendered:
     """The validated document for `environment` and `image` (by digest); with task_definition.from_service, a
-    clone of `live_revision` (the task definition ARN the service runs)."""
+    clone of `live_revision` (the task definition ARN the service runs). Its tags record the release's schema
+    levels and commit (marks.py)."""
     cfg = loaded.config
     env = cfg.environment(environment)
     settings = cfg.task_definition
@@ -67,6 +70,8 @@ def render_document(loaded: LoadedConfig, environment: str, image: str,
         source = str(template)
     else:
         document, source = _from_service(env, live_revision)
+    if isinstance(document.get("tags", []), list):   # else shape_problems names the wrong type
+        mark(document, Marks(cfg.release, _commit(loaded.path.parent)))
     shape = shape_problems(document, source)
     if shape:
         raise BadInput(f"{source}: {len(shape)} problem(s) in the task definition", shape)
@@ -84,6 +89,15 @@ def render_document(loaded: LoadedConfig, environment: str, image: str,
     warnings = require_valid(document, source, load_balancer=lb, allowed_env=settings.allow_plain_env,
                              silenced=settings.silence_rules, cloned=settings.from_service)
     return Rendered(document, source, container, warnings)
+
+
+def _commit(root: Path) -> str | None:
+    """The commit checked out at `root` (the release's, when the pipeline renders in the checkout it built);
+    None outside a git checkout."""
+    try:
+        return current(root).sha
+    except ShiplineError:
+        return None
 
 
 def _variables(loaded: LoadedConfig, env: ResolvedEnvironment, image: str) -> dict[str, Any]:
