@@ -172,7 +172,9 @@ COMMANDS: tuple[Command, ...] = (
                 Param("wait_for_lease", "float", "seconds to wait for another deploy of the service to release its "
                       "lease (default 0: refuse at once, exit 7)", default=0.0, minimum=0, maximum=86400),
                 Param("force", "str", "deploy outside the deploy windows, giving the reason (recorded); never past "
-                      "a freeze: 'shipline unfreeze' lifts that"),
+                      "a freeze ('shipline unfreeze' lifts that) nor across schema levels that cannot run side by side"),
+                Param("allow_older", "bool", "deploy a commit older than the one in service (an ancestor of it), "
+                      "which is refused otherwise (exit 7)", default=False),
                 Param("detach", "bool", "return once the deploy is under way (exit 0, 'following': the token for "
                       "'shipline follow'), without waiting for its verdict", default=False),
                 Param("follow", "bool", "start nothing: judge and finish the deploy of this release already under "
@@ -205,7 +207,9 @@ COMMANDS: tuple[Command, ...] = (
         render="shipline.deployment.engine:render",
         mutates=True,
         params=(CONFIG, TD_ENVIRONMENT, Param("to", "str", "a revision number, family:revision or ARN",
-                                                   check=references.rollback_target), RECORD_DIR, RUN_ID),
+                                                   check=references.rollback_target), RECORD_DIR, RUN_ID,
+                Param("force", "str", "roll back across schema levels that cannot run side by side (a migration in "
+                      "between), giving the reason; refused otherwise (exit 7)")),
     ),
     Command(
         name="status",

@@ -29,7 +29,8 @@ class DeployStepTest {
         assertEquals('**/.shipline/records/deploy-*.json', (h.callsTo('archiveArtifacts')[0][0] as Map).artifacts)
         assertEquals('production: succeeded web:9', h.currentBuild.description)
         assertEquals([config: 'shipline.yaml', environment: 'production', image: 'web@sha256:' + 'a' * 64,
-                      wait_for_lease: 0.0, detach: false, follow: false, resume: false, dry_run: false],
+                      wait_for_lease: 0.0, allow_older: false, detach: false, follow: false, resume: false,
+                      dry_run: false],
                      h.cliParamsFiles()[-1])
     }
 

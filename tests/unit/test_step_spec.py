@@ -58,7 +58,7 @@ def test_every_step_has_its_groovy_file_and_every_groovy_step_a_spec_or_a_reason
 @pytest.mark.parametrize("name", sorted(spec.step_name(command) for command in spec.STEP_COMMANDS))
 def test_each_cli_step_runs_under_its_own_name(name: str) -> None:
     source = (ROOT / "vars" / f"{name}.groovy").read_text()
-    assert f"CliStep.run(this, '{name}', args)" in source
+    assert f"CliStep.run(this, '{name}', args" in source  # (a step may let an exit code return: shiplineDeploy)
 
 
 @pytest.mark.parametrize("command_name", spec.STEP_COMMANDS)

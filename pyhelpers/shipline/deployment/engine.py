@@ -37,8 +37,9 @@ log = logging.getLogger(__name__)
 
 def deploy(config: str = "shipline.yaml", *, environment: str, image: str | None = None,
            task_definition: str | None = None, strategy: str | None = None, record_dir: str | None = None,
-           run_id: str | None = None, wait_for_lease: float = 0.0, force: str | None = None, detach: bool = False,
-           follow: bool = False, resume: bool = False, dry_run: bool = False) -> dict[str, Any]:
+           run_id: str | None = None, wait_for_lease: float = 0.0, force: str | None = None,
+           allow_older: bool = False, detach: bool = False, follow: bool = False, resume: bool = False,
+           dry_run: bool = False) -> dict[str, Any]:
     """Deploy `image` (rendered and registered here) or a registered `task_definition` to `environment`;
     `dry_run`: return the plan, change nothing; `detach`: return once the strategy's first step is under
     way, with the token `follow` takes to judge and finish it; `follow`: never start a deploy, judge and
@@ -64,7 +65,8 @@ def deploy(config: str = "shipline.yaml", *, environment: str, image: str | None
                        "scaling suspended until it is followed; deploy attached")
     plan = plan_deploy(env, strategy=strategy or env.deploy.strategy, target=task_definition,
                        document=document, image=image, record_dir=_records(loaded.path, record_dir),
-                       run_id=deploy_run_id(run_id), wait_for_lease=wait_for_lease, force=force, resume=resume)
+                       run_id=deploy_run_id(run_id), wait_for_lease=wait_for_lease, force=force, resume=resume,
+                       allow_older=allow_older, repo=loaded.path.parent)
     _revision(loaded.path.parent, plan.record)
     if follow and plan.start.adopt is None:
         raise EnvironmentProblem(f"--follow: no deploy of this release is under way on {env.service} (it runs "
@@ -83,14 +85,16 @@ def follow(config: str = "shipline.yaml", *, environment: str, token: str, recor
 
 
 def rollback(config: str = "shipline.yaml", *, environment: str, to: str | None = None,
-             record_dir: str | None = None, run_id: str | None = None, dry_run: bool = False) -> dict[str, Any]:
+             record_dir: str | None = None, run_id: str | None = None, force: str | None = None,
+             dry_run: bool = False) -> dict[str, Any]:
     """`shipline rollback`: the environment's strategy's way back to `to`, or to the last revision known
     good (or, when the service already runs that, the newest older active revision), with deployment
     alarms disarmed and auto scaling suspended; the target becomes the revision known good."""
     references.require(references.rollback_target, to, "to")
     loaded = load_config(config)
     env = loaded.config.environment(environment)
-    plan = plan_rollback(env, to=to, record_dir=_records(loaded.path, record_dir), run_id=deploy_run_id(run_id))
+    plan = plan_rollback(env, to=to, record_dir=_records(loaded.path, record_dir), run_id=deploy_run_id(run_id),
+                         force=force)
     return plan.to_json() if dry_run else execute(plan)
 
 
@@ -100,7 +104,7 @@ def execute(plan: DeployPlan, detach: bool = False) -> dict[str, Any]:
     follow. From the lease taken on, every mutating call first checks the lease is still this run's."""
     record, env, start, lease = plan.record, plan.ctx.env, plan.start, plan.lease
     if plan.refusal is not None:
-        raise RefusedByGuard(f"deploy refused: {plan.refusal}")
+        raise RefusedByGuard(f"{plan.kind} refused: {plan.refusal}")
     blocker = lease.blocker
     if blocker is not None and not lease.wait:
         raise lease.lease.refusal(blocker)

@@ -22,7 +22,8 @@ from ..errors import BadInput, EnvironmentProblem, Paused
 from .autoscaling import suspension
 from .context import DeployContext
 from .deploy_table import DeployTable
-from .guards import deploy_refusal
+from ..taskdef.marks import read, recorded
+from .guards import deploy_refusal, older_refusal, older_unknown, schema_refusal
 from .identity import DeployIdentity
 from .known_good import last_good, mark_good
 from .lease import DETACHED, PAUSED, Holder, Lease
@@ -161,11 +162,14 @@ class DeployPlan:
 
 def plan_deploy(env: ResolvedEnvironment, *, strategy: str, target: str | None,
                 document: dict[str, Any] | None, image: str | None, record_dir: Path, run_id: str,
-                wait_for_lease: float = 0.0, force: str | None = None, resume: bool = False) -> DeployPlan:
+                wait_for_lease: float = 0.0, force: str | None = None, resume: bool = False,
+                allow_older: bool = False, repo: Path | None = None) -> DeployPlan:
     """The plan of a deploy of `target` (a registered revision) or `document` (registered by the plan's
     first action unless an equal revision exists): read calls only. The guards are asked first: a freeze
     refuses it, a closed deploy window too unless `force` gives the reason to go anyway. `resume`: continue
-    this release's deploy paused at a point of deploy.pause_at (exit 3 when none is paused)."""
+    this release's deploy paused at a point of deploy.pause_at (exit 3 when none is paused). A release that
+    cannot run beside the revision in service (schema levels), or whose commit is older than its commit (in
+    the checkout at `repo`) unless `allow_older`, is refused."""
     refusal = deploy_refusal(env, DeployTable(env), dt.datetime.now(dt.timezone.utc), force)
     from ..taskdef.register import register_document
 
@@ -179,6 +183,9 @@ def plan_deploy(env: ResolvedEnvironment, *, strategy: str, target: str | None,
     service = ctx.describe_service(tags=True)
     start = assess(service, target or "(a new revision)")
     lease = _leasing(ctx, image or target or "", run_id, wait=wait_for_lease, continues=start.adopt, resumes=resume)
+    release_warnings: list[str] = []
+    if refusal is None and start.running != target:
+        refusal = _release_refusal(ctx, start.running, document, target, repo, allow_older, release_warnings)
     if resume and lease.resumed_at is None:
         raise EnvironmentProblem(f"--resume: no deploy of this release is paused on {env.service} (the deploy lease: "
                                  f"{lease.holder.describe(time.time()) if lease.holder else 'free'})")
@@ -192,6 +199,7 @@ def plan_deploy(env: ResolvedEnvironment, *, strategy: str, target: str | None,
     if refusal is not None or start.refused:
         plan = _plan("deploy", ctx, record, chosen, start, record_dir, actions, [], facts, lease)
         return dataclasses.replace(plan, refusal=refusal)
+    facts["warnings"] = release_warnings
     if start.already_good:  # judged once more (no window); a failure has nothing to return to
         actions.append(_verify(ctx, chosen, start, chosen.health_signal(ctx, facts)))
         return _plan("deploy", ctx, record, chosen, start, record_dir, actions, [], facts, lease)
@@ -276,6 +284,21 @@ def _judge_and_finish(ctx: DeployContext, chosen: Strategy, start: StartingPoint
     return actions + chosen.finish(ctx, revisions_to_deregister(ctx, family, registering=registering))
 
 
+def _release_refusal(ctx: DeployContext, running: str, document: dict[str, Any] | None, target: str | None,
+                     repo: Path | None, allow_older: bool, warnings: list[str]) -> str | None:
+    """Why the release cannot replace the revision in service: their schema levels cannot run side by side,
+    or its commit is older (an ancestor of the running one's) and not `allow_older`. What cannot be told
+    (a commit not in this checkout) goes to `warnings`."""
+    in_service = recorded(ctx.ecs, running)
+    release = read(document.get("tags")) if document is not None else recorded(ctx.ecs, target or "")
+    refusal = schema_refusal(in_service.levels, release.levels, rollback=False)
+    if refusal is None and repo is not None:
+        refusal = older_refusal(repo, release.commit, in_service.commit, allow_older)
+        unknown = None if refusal else older_unknown(repo, release.commit, in_service.commit)
+        warnings += [unknown] if unknown else []
+    return refusal
+
+
 def _pauses(ctx: DeployContext, lease: LeaseTerms) -> dict[str, list[Action]]:
     """The pause actions of deploy.pause_at by point, without those a resumed deploy has passed."""
     passed = PAUSE_POINTS[:PAUSE_POINTS.index(lease.resumed_at) + 1] if lease.resumed_at else ()
@@ -295,9 +318,11 @@ def _pause(ctx: DeployContext, lease: Lease, point: str) -> Action:
                   reason=f"deploy.pause_at lists {point}", run=pause)
 
 
-def plan_rollback(env: ResolvedEnvironment, *, to: str | None, record_dir: Path, run_id: str) -> DeployPlan:
+def plan_rollback(env: ResolvedEnvironment, *, to: str | None, record_dir: Path, run_id: str,
+                  force: str | None = None) -> DeployPlan:
     """The plan of a rollback: the environment's strategy's way back to `to`, or to the last revision
-    known good (or, when the service runs that already, the newest older active revision)."""
+    known good (or, when the service runs that already, the newest older active revision). Across schema
+    levels that cannot run side by side (a migration in between) it is refused unless `force` gives why."""
     chosen = load_strategy(env.deploy.strategy)
     record = Record(service=env.service, environment=env.name, strategy="rollback", image=None,
                     task_definition="", previous_task_definition=None, run_id=run_id,
@@ -318,6 +343,11 @@ def plan_rollback(env: ResolvedEnvironment, *, to: str | None, record_dir: Path,
     ctx.task_definition = ctx.known_good = record.task_definition = record.undo_target = target
     lease = _leasing(ctx, target, run_id, aborts_paused=True)
     start = StartingPoint(running=current, known_good=target, assumed_good=False)
+    refusal = schema_refusal(recorded(ctx.ecs, current).levels, recorded(ctx.ecs, target).levels, rollback=True,
+                             force_reason=force) if target != current else None
+    if refusal is not None:
+        plan = _plan("rollback", ctx, record, chosen, start, record_dir, [], [], facts, lease)
+        return dataclasses.replace(plan, refusal=refusal)
     suspended = suspension(ctx)
     actions = ([suspended[0]] if suspended else []) + _judged(chosen.way_back(ctx, target, None))
     actions += [suspended[1]] if suspended else []
@@ -386,8 +416,8 @@ def _facts(ctx: DeployContext, service: dict[str, Any], document: dict[str, Any]
 
 
 def _warnings(ctx: DeployContext, facts: dict[str, Any]) -> list[str]:
-    """Each setting that makes deploys slow (or blind), named with a remedy."""
-    warnings = []
+    """Each setting that makes deploys slow (or blind), named with a remedy; what a guard cannot tell."""
+    warnings = list(facts.get("warnings", []))
     for group in facts["target_groups"]:
         delay = group["deregistration_delay"]
         if delay >= SLOW_DEREGISTRATION:
