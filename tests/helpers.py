@@ -72,3 +72,14 @@ def guard_violations(since: int = 0) -> list[str]:
     with open(guard_log(), encoding="utf-8") as log:
         log.seek(since)
         return [line for line in log.read().splitlines() if line]
+
+
+def load_config_text(directory: Path, text: str):
+    """`text` as shipline.yaml in `directory` (with the Dockerfile and template it names by default), loaded."""
+    from shipline.config import load_config
+
+    (directory / "Dockerfile").write_text("FROM scratch\n")
+    (directory / "taskdef.json.j2").write_text("{}\n")
+    path = directory / "shipline.yaml"
+    path.write_text(text)
+    return load_config(path)

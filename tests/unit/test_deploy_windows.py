@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shipline.config import DAYS, DeployWindow, load_config
+from helpers import load_config_text
+from shipline.config import DAYS, DeployWindow
 from shipline.deployment.windows import is_open, next_opening
 from shipline.errors import BadInput
 
@@ -193,11 +194,7 @@ environments:
 
 
 def load(tmp_path: Path, window: str):
-    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
-    (tmp_path / "taskdef.json.j2").write_text("{}\n")
-    path = tmp_path / "shipline.yaml"
-    path.write_text(textwrap.dedent(CONFIG).replace("WINDOW", window))
-    return load_config(path)
+    return load_config_text(tmp_path, textwrap.dedent(CONFIG).replace("WINDOW", window))
 
 
 @pytest.mark.parametrize(("window", "field", "message"), [

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import git
-from shipline.config import SchemaLevels, load_config
+from helpers import git, load_config_text
+from shipline.config import SchemaLevels
 from shipline.deployment.guards import older_refusal, older_unknown, schema_refusal
 from shipline.errors import BadInput
 from shipline.taskdef.marks import COMMIT_TAG, RUNS_BESIDE_TAG, SCHEMA_LEVEL_TAG, Marks, mark, read
@@ -153,11 +153,7 @@ environments:
 
 
 def load(tmp_path: Path, release: str):
-    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
-    (tmp_path / "taskdef.json.j2").write_text("{}\n")
-    path = tmp_path / "shipline.yaml"
-    path.write_text(textwrap.dedent(CONFIG).replace("RELEASE", release))
-    return load_config(path)
+    return load_config_text(tmp_path, textwrap.dedent(CONFIG).replace("RELEASE", release))
 
 
 @pytest.mark.parametrize(("release", "field", "message"), [
