@@ -36,7 +36,8 @@ def test_infra_check_names_each_missing_piece_and_bootstrap_makes_the_deploy_pas
         deploy(config_of(app), environment="staging", image=v1)
 
     planned = bootstrap(config_of(app), environment="staging", image=v1, dry_run=True)["would"]
-    assert [w.split()[0:2] for w in planned] == [["create", "cluster"], ["create", "log"], ["create", "role"],
+    assert [w.split()[0:2] for w in planned] == [["create", "deploy"], ["create", "cluster"], ["create", "log"],
+                                                 ["create", "role"],
                                                  ["create", "target"], ["register", "the"]]
     bootstrapped(app, boto, v1)
     assert all(c["ok"] for c in check(config_of(app), environment="staging")["checks"])
