@@ -25,7 +25,7 @@ from helpers import ROOT
 
 SOURCE = ROOT / "pyhelpers" / "shipline"
 SERVICES = ("ecs", "ecr", "elbv2", "logs", "iam", "sts", "cloudwatch", "application-autoscaling", "ssm",
-            "secretsmanager", "ec2")
+            "secretsmanager", "ec2", "dynamodb")
 # Operations named alike in several services: the services shipline calls them on.
 SHARED = {"TagResource": ("ecs",), "DescribeImages": ("ecr",)}
 NAME = "shipline"
@@ -162,6 +162,9 @@ def ids(boto) -> dict[str, str]:
     boto("iam").create_role(RoleName=NAME, AssumeRolePolicyDocument="{}")
     boto("ssm").put_parameter(Name=NAME, Value=NAME, Type="String")
     boto("secretsmanager").create_secret(Name=NAME, SecretString=NAME)
+    boto("dynamodb").create_table(TableName=NAME, BillingMode="PAY_PER_REQUEST",
+                                  AttributeDefinitions=[{"AttributeName": NAME, "AttributeType": "S"}],
+                                  KeySchema=[{"AttributeName": NAME, "KeyType": "HASH"}])
     service = ecs.create_service(serviceName=NAME, taskDefinition=NAME, desiredCount=0)["service"]["serviceArn"]
     elb = boto("elbv2")
     target_group = elb.create_target_group(Name=NAME, Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")[

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import json
-import threading
 import urllib.request
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from . import procs
+from .dynamodb import DynamoDB
 from .recorder import CallRecorder
 from .wsgi import LoopbackServer
 
@@ -27,7 +27,7 @@ class MotoServer:
         from moto.moto_server.werkzeug_app import (DomainDispatcherApplication, MotoRequestHandler,
                                                    create_backend_app)
 
-        self.recorder = CallRecorder(AtomicWrites(DomainDispatcherApplication(create_backend_app)))
+        self.recorder = CallRecorder(DynamoDB(DomainDispatcherApplication(create_backend_app)))
         self._server = LoopbackServer(self.recorder, self.port, "moto", MotoRequestHandler)
         return self
 
@@ -51,21 +51,3 @@ class MotoServer:
         if self._server is not None:
             self._server.stop()
             self._server = None
-
-
-class AtomicWrites:
-    """WSGI layer: DynamoDB writes one at a time, as AWS applies each conditional write atomically (moto
-    checks a condition and then writes, so two threads of the server could both pass it)."""
-
-    WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
-
-    def __init__(self, app: Callable) -> None:
-        self.app = app
-        self._lock = threading.Lock()
-
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        target = environ.get("HTTP_X_AMZ_TARGET", "")
-        if not (target.startswith("DynamoDB_") and target.rsplit(".", 1)[-1] in self.WRITES):
-            return self.app(environ, start_response)
-        with self._lock:
-            return list(self.app(environ, start_response))
