@@ -191,6 +191,8 @@ class Lease:
 
         def beat() -> None:
             while not stop.wait(self.ttl / 3):
+                if self.version is None:
+                    continue  # not taken yet (waiting for its holder): nothing to renew
                 if self.lost is not None:
                     return
                 try:
