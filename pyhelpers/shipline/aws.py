@@ -39,7 +39,7 @@ def guarded(guard: Guard) -> Iterator[None]:
         _guard.reset(token)
 
 
-def _before_call(model: Any, params: dict[str, Any], **_: Any) -> None:
+def _guard_mutating_call(model: Any, params: dict[str, Any], **_: Any) -> None:
     guard = _guard.get()
     if guard is None or not is_mutating(model.name):
         return
@@ -101,7 +101,7 @@ def client(service: str, *, region: str | None = None, role_arn: str | None = No
                     user_agent_extra=f"shipline/{version()}")
     made = session(region, role_arn).client(service, region_name=region_or_default(region), config=config)
     made.meta.events.register("before-parse", _refuse_foreign_answers(made.meta.endpoint_url))
-    made.meta.events.register("before-parameter-build", _before_call)
+    made.meta.events.register("before-parameter-build", _guard_mutating_call)
     with _lock:
         return _clients.setdefault(key, made)
 

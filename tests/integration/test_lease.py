@@ -121,6 +121,18 @@ def test_the_heartbeat_renews_the_lease_and_stops_writing_once_it_is_lost(env, r
     assert recorder.calls(mutating_only=True) == []
 
 
+def test_a_run_that_waited_for_the_lease_keeps_it_renewed(env) -> None:
+    holder = _lease(env, "jenkins-web-1")
+    holder.acquire()
+    threading.Timer(2.5, lambda: holder.release({"decision": "succeeded"})).start()
+    waiter = _lease(env, "jenkins-web-2", ttl=3)
+    with waiter.heartbeat():  # as execute runs it: the heartbeat starts before the lease is taken
+        waiter.acquire(wait=30)
+        time.sleep(4)   # longer than the ttl
+        assert waiter.lost is None
+        assert waiter.holder().run_id == "jenkins-web-2" and waiter.holder().expires_at > time.time()
+
+
 def test_a_missing_deploy_table_is_an_environment_problem_naming_it(aws, sample_app) -> None:
     env = load_config(config_of(sample_app)).config.environment("staging")
     with pytest.raises(Exception) as missing:

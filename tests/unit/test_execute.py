@@ -13,7 +13,9 @@ from shipline.deployment.context import DeployContext
 from shipline.deployment.engine import execute
 from shipline.deployment.identity import DeployIdentity
 from shipline.deployment.lease import Lease
-from shipline.deployment.plan import DeployPlan, LeaseTerms, Run, parse_token
+from shipline.deployment.lease_terms import LeaseTerms
+from shipline.deployment.plan import DeployPlan, parse_token
+from shipline.deployment.run import Run
 from shipline.deployment.record import Record
 from shipline.deployment.starting_point import StartingPoint
 from shipline.deployment.strategies import load

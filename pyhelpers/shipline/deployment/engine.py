@@ -27,8 +27,9 @@ from ..imageref import ImageRef
 from .identity import run_id as deploy_run_id
 from .infra import require_infrastructure
 from .lease import DETACHED, Lease, LeaseLost
-from .plan import DeployPlan, Run, follow_token, plan_deploy, plan_follow, plan_rollback
+from .plan import DeployPlan, follow_token, plan_deploy, plan_follow, plan_rollback
 from .record import Record
+from .run import Run
 from .release import render_document
 from .watch import Outcome
 

@@ -16,6 +16,7 @@ from typing import Any
 from ..config import ResolvedEnvironment, SchemaLevels
 from ..errors import BadInput, Problem
 from ..revision import is_ancestor
+from ..taskdef.marks import read, recorded
 from .deploy_table import DeployTable, MissingTable
 from .freeze import frozen
 from .windows import Opening, describe_window, is_open, next_opening
@@ -113,6 +114,21 @@ def older_unknown(repo: str | Path, deploying_commit: str | None, running_commit
         return f"cannot tell whether the release is older than the one in service: commit {missing[0][:12]} " \
                "is not in this checkout (fetch more history)"
     return None
+
+
+def release_refusal(ecs: Any, running: str, document: dict[str, Any] | None, target: str | None,
+                    repo: Path | None, allow_older: bool, warnings: list[str]) -> str | None:
+    """Why the release cannot replace the revision in service: their schema levels cannot run side by side,
+    or its commit is older (an ancestor of the running one's) and not `allow_older`. What cannot be told
+    (a commit not in this checkout) goes to `warnings`."""
+    in_service = recorded(ecs, running)
+    release = read(document.get("tags")) if document is not None else recorded(ecs, target or "")
+    refusal = schema_refusal(in_service.levels, release.levels, rollback=False)
+    if refusal is None and repo is not None:
+        refusal = older_refusal(repo, release.commit, in_service.commit, allow_older)
+        unknown = None if refusal else older_unknown(repo, release.commit, in_service.commit)
+        warnings += [unknown] if unknown else []
+    return refusal
 
 
 def describe(env: ResolvedEnvironment, table: DeployTable, now: dt.datetime) -> dict[str, Any]:

@@ -114,8 +114,9 @@ class Lease:
             except self.table.client.exceptions.ConditionalCheckFailedException:
                 blocker = self.blocker(self.holder(), time.time(), continues=continues, aborts_paused=aborts_paused,
                                        resumes=resumes)
-            if blocker is None:
-                continue  # freed or expired since: try again
+            if blocker is None:  # freed or expired since: try again
+                time.sleep(0.1)
+                continue
             if time.monotonic() >= deadline:
                 raise self.refusal(blocker, waited=wait)
             log.info("waiting for the deploy lease of %s: held by %s", self.identity.service,
@@ -191,6 +192,8 @@ class Lease:
 
         def beat() -> None:
             while not stop.wait(self.ttl / 3):
+                if self.version is None:
+                    continue  # not taken yet (waiting for its holder): nothing to renew
                 if self.lost is not None:
                     return
                 try:

@@ -17,18 +17,18 @@ from typing import Any
 
 from ..actions import Action, calls_of
 from ..config import ResolvedEnvironment
-from ..config import PAUSE_POINTS
-from ..errors import BadInput, EnvironmentProblem, Paused
+from ..errors import BadInput, EnvironmentProblem
+from ..taskdef.marks import recorded
 from .autoscaling import suspension
 from .context import DeployContext
 from .deploy_table import DeployTable
-from ..taskdef.marks import read, recorded
-from .guards import deploy_refusal, older_refusal, older_unknown, schema_refusal
-from .identity import DeployIdentity
+from .guards import deploy_refusal, release_refusal, schema_refusal
 from .known_good import last_good, mark_good
-from .lease import DETACHED, PAUSED, Holder, Lease
+from .lease import DETACHED, PAUSED
+from .lease_terms import LeaseTerms, abort, leasing, pause_actions
 from .record import Record
 from .revisions import active_revisions, family_and_revision, revisions_to_deregister
+from .run import Run
 from .starting_point import StartingPoint, assess
 from .strategies import load as load_strategy
 from .strategies.base import Strategy
@@ -37,72 +37,6 @@ from .watch import Outcome
 log = logging.getLogger(__name__)
 SLOW_DEREGISTRATION = 60.0    # seconds of draining per batch that deserve a warning
 SLOW_TO_HEALTHY = 60.0        # seconds before a new task takes traffic that deserve a warning
-
-
-@dataclass
-class Run:
-    """What execution passes from one action to the next (chalice's "variables")."""
-
-    ctx: DeployContext
-    record: Record
-    handle: str | None = None          # what the strategy set under way (opaque to the engine)
-    outcome: Outcome | None = None
-
-
-@dataclass(frozen=True)
-class LeaseTerms:
-    """How a run takes its service's lease: the holder seen when planning, and what this run may take
-    over beside a free, expired or own lease."""
-
-    lease: Lease
-    holder: Holder | None
-    wait: float = 0.0                  # --wait-for-lease: seconds to wait for another holder
-    continues: str | None = None       # the handle of the detached (or paused) deploy this run continues
-    aborts_paused: bool = False        # a rollback takes over any paused or detached deploy
-    resumes: bool = False              # deploy --resume: takes over the paused deploy of the same release
-
-    @property
-    def blocker(self) -> Holder | None:
-        return self.lease.blocker(self.holder, time.time(), continues=self.continues,
-                                  aborts_paused=self.aborts_paused, resumes=self.resumes)
-
-    @property
-    def resumed_at(self) -> str | None:
-        """The pause point this run resumes from (None: it resumes nothing)."""
-        holder = self.holder
-        paused = self.resumes and holder is not None and holder.state == PAUSED
-        return holder.point if paused and holder is not None and holder.release == self.lease.identity.release \
-            else None
-
-    def take(self) -> Action:
-        lease = self.lease
-        over = f", taking over from {self.holder.run_id} ({self.holder.state})" if self.holder and not self.blocker \
-            and self.holder.run_id != lease.identity.run_id else ""
-        return Action(f"take the deploy lease of {lease.identity.service} as run {lease.identity.run_id}{over}",
-                      ("dynamodb.UpdateItem",), reason="one deploy of a service at a time; every later change "
-                      "first checks the lease is still this run's",
-                      run=lambda run: lease.acquire(wait=self.wait, continues=self.continues,
-                                                    aborts_paused=self.aborts_paused, resumes=self.resumes,
-                                                    record=run.record.to_json()))
-
-    def release(self) -> Action:
-        lease = self.lease
-        return Action(f"release the deploy lease of {lease.identity.service}", ("dynamodb.UpdateItem",),
-                      always=True, run=lambda run: lease.release(run.record.to_json()))
-
-    def to_json(self) -> dict[str, Any]:
-        now = time.time()
-        return {"table": self.lease.table.name, "run_id": self.lease.identity.run_id,
-                "holder": self.holder.to_json(now) if self.holder else None,
-                "blocked": self.blocker is not None, "wait_seconds": self.wait}
-
-
-def _leasing(ctx: DeployContext, release: str, run_id: str, **terms: Any) -> LeaseTerms:
-    """The lease terms of a run of `release` on ctx's service (one read of the lease)."""
-    env = ctx.env
-    identity = DeployIdentity(f"{env.cluster}/{env.service}", env.name, release, run_id)
-    lease = Lease(DeployTable(env), identity, env.deploy.lease.ttl, env.deploy.lease.hold)
-    return LeaseTerms(lease, lease.holder(), **terms)
 
 
 @dataclass
@@ -119,7 +53,7 @@ class DeployPlan:
     warnings: list[str]
     health_signal: str
     lease: LeaseTerms
-    refusal: str | None = None         # a guard's (freeze, deploy windows): the deploy must not start
+    refusal: str | None = None         # a guard's (freeze, window, schema, older commit): it must not start
     configuration: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -165,12 +99,11 @@ def plan_deploy(env: ResolvedEnvironment, *, strategy: str, target: str | None,
                 wait_for_lease: float = 0.0, force: str | None = None, resume: bool = False,
                 allow_older: bool = False, repo: Path | None = None) -> DeployPlan:
     """The plan of a deploy of `target` (a registered revision) or `document` (registered by the plan's
-    first action unless an equal revision exists): read calls only. The guards are asked first: a freeze
-    refuses it, a closed deploy window too unless `force` gives the reason to go anyway. `resume`: continue
+    first action unless an equal revision exists): read calls only. The guards refuse a new change: a
+    freeze, a closed deploy window too unless `force` gives the reason to go anyway. `resume`: continue
     this release's deploy paused at a point of deploy.pause_at (exit 3 when none is paused). A release that
     cannot run beside the revision in service (schema levels), or whose commit is older than its commit (in
     the checkout at `repo`) unless `allow_older`, is refused."""
-    refusal = deploy_refusal(env, DeployTable(env), dt.datetime.now(dt.timezone.utc), force)
     from ..taskdef.register import register_document
 
     chosen = load_strategy(strategy)
@@ -182,14 +115,16 @@ def plan_deploy(env: ResolvedEnvironment, *, strategy: str, target: str | None,
     ctx = DeployContext(env, target or "", None)
     service = ctx.describe_service(tags=True)
     start = assess(service, target or "(a new revision)")
-    lease = _leasing(ctx, image or target or "", run_id, wait=wait_for_lease, continues=start.adopt, resumes=resume)
+    lease = leasing(ctx, image or target or "", run_id, wait=wait_for_lease, continues=start.adopt, resumes=resume)
     release_warnings: list[str] = []
+    # the guards stop new changes; a re-run judging its own deployment already under way goes on
+    refusal = None if start.adopt else deploy_refusal(env, DeployTable(env), dt.datetime.now(dt.timezone.utc), force)
     if refusal is None and start.running != target:
-        refusal = _release_refusal(ctx, start.running, document, target, repo, allow_older, release_warnings)
+        refusal = release_refusal(ctx.ecs, start.running, document, target, repo, allow_older, release_warnings)
     if resume and lease.resumed_at is None:
         raise EnvironmentProblem(f"--resume: no deploy of this release is paused on {env.service} (the deploy lease: "
                                  f"{lease.holder.describe(time.time()) if lease.holder else 'free'})")
-    pauses = _pauses(ctx, lease)
+    pauses = pause_actions(ctx, lease)
     ctx.known_good = record.undo_target = start.known_good
     record.previous_task_definition = start.running
     facts = _facts(ctx, service, document)
@@ -241,7 +176,7 @@ def plan_follow(env: ResolvedEnvironment, *, token: str, record_dir: Path, run_i
     except ctx.ecs.exceptions.ClientException:
         raise BadInput(f"follow: task definition {target} (from {token!r}) not found") from None
     ctx.task_definition = record.task_definition = arn
-    lease = _leasing(ctx, arn, run_id, continues=handle)
+    lease = leasing(ctx, arn, run_id, continues=handle)
     known_good = last_good(service)
     primary = service["deployments"][0] if service.get("deployments") else {}
     already_good = known_good == arn and primary.get("id") == handle and primary.get("rolloutState") == "COMPLETED"
@@ -254,7 +189,7 @@ def plan_follow(env: ResolvedEnvironment, *, token: str, record_dir: Path, run_i
         verify = _verify(ctx, chosen, start, chosen.health_signal(ctx, facts))
         return _plan("deploy", ctx, record, chosen, start, record_dir, [verify], [], facts, lease)
     actions = _judge_and_finish(ctx, chosen, start, service, facts, family_and_revision(arn)[0],
-                                registering=False, resume=None, pauses=_pauses(ctx, lease))
+                                registering=False, resume=None, pauses=pause_actions(ctx, lease))
     way_back = chosen.way_back(ctx, known_good, handle) if known_good else []
     return _plan("deploy", ctx, record, chosen, start, record_dir, actions, way_back, facts, lease)
 
@@ -284,40 +219,6 @@ def _judge_and_finish(ctx: DeployContext, chosen: Strategy, start: StartingPoint
     return actions + chosen.finish(ctx, revisions_to_deregister(ctx, family, registering=registering))
 
 
-def _release_refusal(ctx: DeployContext, running: str, document: dict[str, Any] | None, target: str | None,
-                     repo: Path | None, allow_older: bool, warnings: list[str]) -> str | None:
-    """Why the release cannot replace the revision in service: their schema levels cannot run side by side,
-    or its commit is older (an ancestor of the running one's) and not `allow_older`. What cannot be told
-    (a commit not in this checkout) goes to `warnings`."""
-    in_service = recorded(ctx.ecs, running)
-    release = read(document.get("tags")) if document is not None else recorded(ctx.ecs, target or "")
-    refusal = schema_refusal(in_service.levels, release.levels, rollback=False)
-    if refusal is None and repo is not None:
-        refusal = older_refusal(repo, release.commit, in_service.commit, allow_older)
-        unknown = None if refusal else older_unknown(repo, release.commit, in_service.commit)
-        warnings += [unknown] if unknown else []
-    return refusal
-
-
-def _pauses(ctx: DeployContext, lease: LeaseTerms) -> dict[str, list[Action]]:
-    """The pause actions of deploy.pause_at by point, without those a resumed deploy has passed."""
-    passed = PAUSE_POINTS[:PAUSE_POINTS.index(lease.resumed_at) + 1] if lease.resumed_at else ()
-    return {point: [_pause(ctx, lease.lease, point)] for point in ctx.env.deploy.pause_at if point not in passed}
-
-
-def _pause(ctx: DeployContext, lease: Lease, point: str) -> Action:
-    def pause(run: Run) -> None:
-        run.record.phase("paused", point=point)
-        run.record.decide("paused", f"paused at {point}, awaiting approval")
-        lease.keep(PAUSED, handle=run.handle, point=point, record=run.record.to_json())
-        raise Paused(f"paused at {point}, awaiting approval: 'shipline deploy --resume' with the same release "
-                     f"({lease.identity.release}) continues it; 'shipline rollback --environment {ctx.env.name}' "
-                     "aborts it", details={"point": point, "release": lease.identity.release})
-
-    return Action(f"pause at {point} awaiting approval, keeping the lease (marked paused)", ("dynamodb.UpdateItem",),
-                  reason=f"deploy.pause_at lists {point}", run=pause)
-
-
 def plan_rollback(env: ResolvedEnvironment, *, to: str | None, record_dir: Path, run_id: str,
                   force: str | None = None) -> DeployPlan:
     """The plan of a rollback: the environment's strategy's way back to `to`, or to the last revision
@@ -332,16 +233,16 @@ def plan_rollback(env: ResolvedEnvironment, *, to: str | None, record_dir: Path,
     current = service["taskDefinition"]
     record.previous_task_definition = current
     facts = _facts(ctx, service, None)
-    held = _leasing(ctx, current, run_id, aborts_paused=True)
+    held = leasing(ctx, current, run_id, aborts_paused=True)
     if to is None and held.holder is not None and held.holder.state in (PAUSED, DETACHED) and \
             last_good(service) == current:  # a deploy paused before its traffic moved: nothing to undo
         ctx.task_definition = ctx.known_good = record.task_definition = record.undo_target = current
         start = StartingPoint(running=current, known_good=current, assumed_good=False)
-        return _plan("rollback", ctx, record, chosen, start, record_dir, [_abort(held.holder, current)], [], facts,
+        return _plan("rollback", ctx, record, chosen, start, record_dir, [abort(held.holder, current)], [], facts,
                      held)
     target = _rollback_target(ctx, current, last_good(service), to)
     ctx.task_definition = ctx.known_good = record.task_definition = record.undo_target = target
-    lease = _leasing(ctx, target, run_id, aborts_paused=True)
+    lease = leasing(ctx, target, run_id, aborts_paused=True)
     start = StartingPoint(running=current, known_good=target, assumed_good=False)
     refusal = schema_refusal(recorded(ctx.ecs, current).levels, recorded(ctx.ecs, target).levels, rollback=True,
                              force_reason=force) if target != current else None
@@ -354,19 +255,6 @@ def plan_rollback(env: ResolvedEnvironment, *, to: str | None, record_dir: Path,
     actions.append(Action(f"tag {_short(target)} as the service's last revision known good", ("ecs.TagResource",),
                           run=lambda run: _mark_good(run, service["serviceArn"], target)))
     return _plan("rollback", ctx, record, chosen, start, record_dir, actions, [], facts, lease)
-
-
-def _abort(holder: Holder, current: str) -> Action:
-    """The rollback of a deploy paused (or detached) before its traffic moved: it ends, nothing changes."""
-    reason = f"the {holder.state} deploy of run {holder.run_id} ({holder.release}) is ended: its traffic never " \
-             f"moved, the service runs {_short(current)}, its last revision known good"
-
-    def end(run: Run) -> Outcome:
-        run.outcome = Outcome(True, reason)
-        run.record.phase("verify", success=True, reason=reason)
-        return run.outcome
-
-    return Action(f"end the {holder.state} deploy of run {holder.run_id}: nothing to undo", (), run=end)
 
 
 def _plan(kind: str, ctx: DeployContext, record: Record, chosen: Strategy, start: StartingPoint,
