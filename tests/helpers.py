@@ -83,3 +83,14 @@ def load_config_text(directory: Path, text: str):
     path = directory / "shipline.yaml"
     path.write_text(text)
     return load_config(path)
+
+
+def config_problems(directory: Path, text: str) -> list[tuple[str, int | None, str]]:
+    """(path, line, message) of each problem checking `text` as shipline.yaml finds (it must find one)."""
+    from shipline.errors import BadInput
+
+    try:
+        load_config_text(directory, text)
+    except BadInput as error:
+        return [(p.path, p.line, p.message) for p in error.problems]
+    raise AssertionError("the config was accepted")

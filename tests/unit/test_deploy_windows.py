@@ -10,10 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import load_config_text
+from helpers import config_problems, load_config_text
 from shipline.config import DAYS, DeployWindow
 from shipline.deployment.windows import is_open, next_opening
-from shipline.errors import BadInput
 
 UTC = dt.timezone.utc
 BERLIN = "Europe/Berlin"
@@ -213,9 +212,7 @@ def load(tmp_path: Path, window: str):
 ])
 def test_a_window_that_cannot_be_is_named_with_its_path_and_line(tmp_path: Path, window: str, field: str,
                                                                  message: str) -> None:
-    with pytest.raises(BadInput) as caught:
-        load(tmp_path, window)
-    found = [(p.path, p.line, p.message) for p in caught.value.problems]
+    found = config_problems(tmp_path, textwrap.dedent(CONFIG).replace("WINDOW", window))
     assert len(found) == 1, found
     path, line, text = found[0]
     assert path == f"environments.production.deploy.windows[1].{field}" and line == 12 and message in text, found
