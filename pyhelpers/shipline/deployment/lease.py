@@ -169,7 +169,7 @@ class Lease:
                 if self.lost is None:
                     return
             else:
-                self.lost = holder or NOBODY
+                self._lose(holder)
         raise LeaseLost(f"{call} not made: the deploy lease of {self.identity.service} is no longer this run's "
                         f"(now: {self.lost.describe(time.time())}); this run changes nothing more",
                         details={"holder": self.lost.to_json(time.time())})
@@ -183,7 +183,7 @@ class Lease:
                         {":expires_at": time.time() + self.ttl, ":version": self.version,
                          ":run_id": self.identity.run_id})
         except self.table.client.exceptions.ConditionalCheckFailedException:
-            self.lost = self.holder() or NOBODY
+            self._lose(self.holder())
 
     @contextmanager
     def heartbeat(self) -> Iterator[None]:
@@ -199,7 +199,7 @@ class Lease:
                 try:
                     holder = self.holder()  # read first: a holder that woke up late must not write at all
                     if holder is None or holder.version != self.version or holder.run_id != self.identity.run_id:
-                        self.lost = holder or NOBODY
+                        self._lose(holder)
                         return
                     self.renew()
                 except Exception as error:  # a network blip: the next beat tries again
@@ -236,7 +236,7 @@ class Lease:
         try:
             self._write(expression, "#version = :version AND #run_id = :run_id", values)
         except self.table.client.exceptions.ConditionalCheckFailedException:
-            self.lost = self.holder() or NOBODY
+            self._lose(self.holder())
             log.warning("the deploy lease of %s was taken over: left as it is", self.identity.service)
 
     def _write(self, expression: str, condition: str, values: dict[str, Any],
@@ -250,6 +250,10 @@ class Lease:
         except self.table.client.exceptions.ResourceNotFoundException:
             raise missing_table(self.table.name) from None
         return answer
+
+    def _lose(self, holder: Holder | None) -> None:
+        """Note that the lease is no longer this run's: `holder` holds it (None: nobody does)."""
+        self.lost = holder or NOBODY
 
     def owns(self, params: dict[str, Any]) -> bool:
         """Whether a call with `params` is one of the lease's own writes to the deploy table."""

@@ -3,6 +3,7 @@ seen when planning), the points where it pauses awaiting approval, and the end o
 rollback aborts."""
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,12 @@ class LeaseTerms:
                 holder.release == self.lease.identity.release:
             return holder.point
         return None
+
+    def for_release(self, release: str) -> "LeaseTerms":
+        """The same terms (and the holder already read) for a run of another release."""
+        lease = self.lease
+        identity = dataclasses.replace(lease.identity, release=release)
+        return dataclasses.replace(self, lease=Lease(lease.table, identity, lease.ttl, lease.hold_for))
 
     def take(self) -> Action:
         lease = self.lease

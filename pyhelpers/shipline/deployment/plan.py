@@ -242,7 +242,7 @@ def plan_rollback(env: ResolvedEnvironment, *, to: str | None, record_dir: Path,
                      held)
     target = _rollback_target(ctx, current, last_good(service), to)
     ctx.task_definition = ctx.known_good = record.task_definition = record.undo_target = target
-    lease = leasing(ctx, target, run_id, aborts_paused=True)
+    lease = held.for_release(target)  # the holder read once
     start = StartingPoint(running=current, known_good=target, assumed_good=False)
     refusal = schema_refusal(recorded(ctx.ecs, current).levels, recorded(ctx.ecs, target).levels, rollback=True,
                              force_reason=force) if target != current else None
