@@ -21,6 +21,7 @@ from typing import Any, Sequence
 from .commands import COMMANDS
 from .errors import EXIT_CODES, BadInput, Problem, ShiplineError
 from .limits import load_json, read_text
+from .logcontext import tag
 from .params import Command, Param
 from .translate import as_shipline_error
 
@@ -168,7 +169,7 @@ class _ElapsedFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         prefix = {logging.WARNING: "warning: ", logging.ERROR: "error: "}.get(record.levelno, "")
-        text = f"[{time.monotonic() - self.start:6.1f}s] {prefix}{record.getMessage()}"
+        text = f"[{time.monotonic() - self.start:6.1f}s] {tag()}{prefix}{record.getMessage()}"
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)
         return text

@@ -31,6 +31,7 @@ RECORD_DIR = Param("record_dir", "str", "where to write the deployment record (d
                    "beside shipline.yaml)")
 RUN_ID = Param("run_id", "str", "who this deploy is (default: $BUILD_TAG or the CI's run id): the same run id re-run "
                "takes its deploy lease over; another deploy of the service is refused (exit 7)")
+SERVICE = Param("service", "str", "the service to work on, when shipline.yaml lists several ('services')")
 STATE_DIR = Param("state_dir", "str", "where the local world keeps its state "
                   "(default: $SHIPLINE_LOCAL_DIR or ~/.cache/shipline/local)")
 
@@ -130,7 +131,7 @@ COMMANDS: tuple[Command, ...] = (
         example="shipline render --environment staging --image 123.dkr.ecr.../web@sha256:<digest>",
         target="shipline.deployment.release:render",
         render="shipline.taskdef.render:render_summary",
-        params=(CONFIG, TD_ENVIRONMENT, TD_IMAGE,
+        params=(CONFIG, TD_ENVIRONMENT, SERVICE, TD_IMAGE,
                 Param("output", "str", "where to write the document (default: .shipline/taskdef-ENV.json)")),
     ),
     Command(
@@ -139,7 +140,7 @@ COMMANDS: tuple[Command, ...] = (
         example="shipline diff --environment production --image 123.dkr.ecr.../web@sha256:<digest>",
         target="shipline.deployment.release:diff",
         render="shipline.taskdef.register:render_diff",
-        params=(CONFIG, TD_ENVIRONMENT, Param("image", "str", "the image by digest (from publish)"), TD_FILE),
+        params=(CONFIG, TD_ENVIRONMENT, SERVICE, Param("image", "str", "the image by digest (from publish)"), TD_FILE),
     ),
     Command(
         name="register",
@@ -148,7 +149,7 @@ COMMANDS: tuple[Command, ...] = (
         target="shipline.deployment.release:register",
         render="shipline.taskdef.register:render_register",
         mutates=True,
-        params=(CONFIG, TD_ENVIRONMENT, Param("image", "str", "the image by digest (from publish)"), TD_FILE),
+        params=(CONFIG, TD_ENVIRONMENT, SERVICE, Param("image", "str", "the image by digest (from publish)"), TD_FILE),
     ),
     Command(
         name="deploy",
@@ -167,6 +168,14 @@ COMMANDS: tuple[Command, ...] = (
         params=(CONFIG, TD_ENVIRONMENT, Param("image", "str", "the image by digest (from publish)"),
                 Param("task_definition", "str", "a registered task definition ARN instead of --image",
                       check=references.task_definition),
+                Param("service", "list", "the services to deploy, when shipline.yaml lists several ('services'); "
+                      "more than one (or --all) deploy in parallel, each judged and rolled back on its own",
+                      default=[]),
+                Param("all", "bool", "deploy every service shipline.yaml lists, in parallel", default=False),
+                Param("parallel", "int", "how many services deploy at once", default=4, minimum=1, maximum=50),
+                Param("all_or_nothing", "bool", "when any service's deploy fails (or is refused), return every other "
+                      "service deployed by this run to its revision known good before it, and start no more",
+                      default=False),
                 Param("strategy", "str", "override the environment's strategy", choices=strategies.NAMES),
                 RECORD_DIR, RUN_ID,
                 Param("wait_for_lease", "float", "seconds to wait for another deploy of the service to release its "
@@ -192,7 +201,7 @@ COMMANDS: tuple[Command, ...] = (
         target="shipline.deployment.engine:follow",
         render="shipline.deployment.engine:render",
         mutates=True,
-        params=(CONFIG, TD_ENVIRONMENT,
+        params=(CONFIG, TD_ENVIRONMENT, SERVICE,
                 Param("token", "str", "what 'deploy --detach' printed as 'following'", required=True,
                       positional=True), RECORD_DIR, RUN_ID),
     ),
@@ -206,7 +215,7 @@ COMMANDS: tuple[Command, ...] = (
         target="shipline.deployment.engine:rollback",
         render="shipline.deployment.engine:render",
         mutates=True,
-        params=(CONFIG, TD_ENVIRONMENT, Param("to", "str", "a revision number, family:revision or ARN",
+        params=(CONFIG, TD_ENVIRONMENT, SERVICE, Param("to", "str", "a revision number, family:revision or ARN",
                                                    check=references.rollback_target), RECORD_DIR, RUN_ID,
                 Param("force", "str", "roll back across schema levels that cannot run side by side (a migration in "
                       "between), giving the reason; refused otherwise (exit 7)")),
@@ -217,7 +226,7 @@ COMMANDS: tuple[Command, ...] = (
         example="shipline status --environment production",
         target="shipline.deployment.status:status",
         render="shipline.deployment.status:render",
-        params=(CONFIG, TD_ENVIRONMENT),
+        params=(CONFIG, TD_ENVIRONMENT, SERVICE),
     ),
     Command(
         name="freeze",
@@ -230,7 +239,7 @@ COMMANDS: tuple[Command, ...] = (
         target="shipline.deployment.freeze:freeze",
         render="shipline.deployment.freeze:render_freeze",
         mutates=True,
-        params=(CONFIG, TD_ENVIRONMENT,
+        params=(CONFIG, TD_ENVIRONMENT, SERVICE,
                 Param("reason", "str", "why deploys stop, in words (shown to every deploy refused)", required=True)),
     ),
     Command(
@@ -241,7 +250,7 @@ COMMANDS: tuple[Command, ...] = (
         target="shipline.deployment.freeze:unfreeze",
         render="shipline.deployment.freeze:render_unfreeze",
         mutates=True,
-        params=(CONFIG, TD_ENVIRONMENT, Param("reason", "str", "why deploys may go ahead again")),
+        params=(CONFIG, TD_ENVIRONMENT, SERVICE, Param("reason", "str", "why deploys may go ahead again")),
     ),
     Command(
         name="run-task",
@@ -249,7 +258,7 @@ COMMANDS: tuple[Command, ...] = (
         example="shipline run-task --environment staging --command ./manage.py --command migrate",
         target="shipline.deployment.run_task:run_task",
         render="shipline.deployment.run_task:render",
-        params=(CONFIG, TD_ENVIRONMENT,
+        params=(CONFIG, TD_ENVIRONMENT, SERVICE,
                 Param("command", "list", "the command, one --command per word (--command=-c for a word "
                       "starting with -)", default=[]),
                 Param("task_definition", "str", "the revision to run (default: the service's current one)",
@@ -263,7 +272,7 @@ COMMANDS: tuple[Command, ...] = (
         example="shipline infra check --environment staging",
         target="shipline.deployment.infra:check",
         render="shipline.deployment.infra:render_checks",
-        params=(CONFIG, TD_ENVIRONMENT),
+        params=(CONFIG, TD_ENVIRONMENT, SERVICE),
     ),
     Command(
         name="infra bootstrap",
@@ -275,7 +284,7 @@ COMMANDS: tuple[Command, ...] = (
         target="shipline.deployment.infra:bootstrap",
         render="shipline.deployment.infra:render_bootstrap",
         mutates=True,
-        params=(CONFIG, TD_ENVIRONMENT, TD_IMAGE,
+        params=(CONFIG, TD_ENVIRONMENT, SERVICE, TD_IMAGE,
                 Param("wait", "bool", "wait until the service's deployment is COMPLETED with every task running "
                       "(up to deploy.timeout; progress on stderr)", default=False)),
     ),

@@ -290,11 +290,31 @@ class Pipeline(Section):
     tests: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")], str] = {}
 
 
+class ServiceEntry(Section):
+    """One service of a shipline.yaml that describes several (`services`): its name, and the sections in
+    which it differs from the top level. Every service runs the one image the config builds; its `deploy`
+    overrides the top-level deploy settings, and an environment's `deploy` overrides both."""
+
+    name: Name
+    task_definition: TaskDefinitionSettings = TaskDefinitionSettings()
+    deploy: dict[str, Any] = {}
+    load_balancer: LoadBalancer | None = None     # `load_balancer: null`: this service has none
+    network: Network = Network()
+    release: SchemaLevels | None = None
+
+
+OVERRIDDEN = ("task_definition", "load_balancer", "network", "release")   # an entry that sets one replaces it whole
+
+
 class Config(Section):
     """The validated contents of shipline.yaml."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={
+        "oneOf": [{"required": ["service"]}, {"required": ["services"]}]})
+
     version: Literal[1]
-    service: Name
+    service: Name | None = None           # the simple form: one service; or
+    services: list[ServiceEntry] = []     # several services, each selected by name (Config.select)
     cluster: Name = "default"
     region: Region | None = None
     image: ImageSettings
@@ -307,11 +327,38 @@ class Config(Section):
     environments: Annotated[dict[EnvName, Environment], Field(min_length=1)]
     pipeline: Pipeline = Pipeline()
 
-    def environment(self, name: str) -> "ResolvedEnvironment":
-        """The settings one deploy uses: the environment's values over the top-level defaults."""
+    @property
+    def names(self) -> list[str]:
+        """The services this config describes, in its order (load_config has checked there is one or more)."""
+        return [self.service] if self.service else list(dict.fromkeys(entry.name for entry in self.services))
+
+    def select(self, name: str) -> "Config":
+        """The config of one service, in the simple form: a `services` entry's sections over the top level."""
+        if name not in self.names:
+            raise BadInput(f"unknown service {name!r}; shipline.yaml describes {', '.join(self.names)}")
+        if self.service:
+            return self
+        entry = next(entry for entry in self.services if entry.name == name)
+        overrides = {key: getattr(entry, key) for key in OVERRIDDEN if key in entry.model_fields_set}
+        deploy = DeploySettings.model_validate({**self.deploy.model_dump(), **entry.deploy})
+        return self.model_copy(update={"service": name, "services": [], "deploy": deploy, **overrides})
+
+    def access(self, name: str) -> tuple[str | None, str | None]:
+        """(region, role ARN) of environment `name`: what its registry and deploy table are reached with."""
+        env = self._environment(name)
+        return env.region or self.region, env.role_arn
+
+    def _environment(self, name: str) -> "Environment":
         if name not in self.environments:
             raise BadInput(f"unknown environment {name!r}; defined: {', '.join(self.environments)}")
-        env = self.environments[name]
+        return self.environments[name]
+
+    def environment(self, name: str) -> "ResolvedEnvironment":
+        """The settings one deploy uses: the environment's values over the top-level defaults."""
+        env = self._environment(name)
+        if self.service is None:
+            raise BadInput(f"shipline.yaml describes several services ({', '.join(self.names)}): name one with "
+                           "--service")
         deploy = DeploySettings.model_validate({**self.deploy.model_dump(), **env.deploy})
         return ResolvedEnvironment(name=name, account_id=env.account_id, region=env.region or self.region,
                                    role_arn=env.role_arn, cluster=env.cluster or self.cluster,
@@ -361,8 +408,10 @@ class LoadedConfig(BaseModel):
     warnings: list[str]
 
 
-def load_config(path: str | Path = "shipline.yaml", *, today: dt.date | None = None) -> LoadedConfig:
-    """Load and check shipline.yaml; raise BadInput listing every problem with its path and line."""
+def load_config(path: str | Path = "shipline.yaml", *, service: str | None = None,
+                today: dt.date | None = None) -> LoadedConfig:
+    """Load and check shipline.yaml; raise BadInput listing every problem with its path and line. `service`:
+    the config of that one service (Config.select), for a config that describes several."""
     path = Path(path)
     doc = load_yaml(path)
     if not isinstance(doc.data, dict):
@@ -374,10 +423,18 @@ def load_config(path: str | Path = "shipline.yaml", *, today: dt.date | None = N
         problems = [_problem(doc, err, Config) for err in exc.errors()]
         problems += _environment_problems(doc, None)
         raise BadInput(f"{path}: {len(problems)} problem(s)", _sorted(problems)) from None
-    problems = _environment_problems(doc, config) + _semantic_problems(doc, config, path.parent)
+    problems = _service_problems(doc, config)
+    if problems:  # a service whose settings are invalid has no config to check further
+        raise BadInput(f"{path}: {len(problems)} problem(s)", _sorted(problems))
+    problems = _environment_problems(doc, config)
+    for index, name in enumerate([] if config.service else config.names):
+        problems += _semantic_problems(doc, config.select(name), path.parent, _Where(doc, index))
+    if config.service:
+        problems += _semantic_problems(doc, config, path.parent, _Where(doc, None))
     if problems:
         raise BadInput(f"{path}: {len(problems)} problem(s)", _sorted(problems))
-    return LoadedConfig(path=path, config=config, warnings=_warnings(config, today or dt.date.today()))
+    chosen = config.select(service) if service else config
+    return LoadedConfig(path=path, config=chosen, warnings=_warnings(config, today or dt.date.today()))
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:
@@ -453,19 +510,54 @@ def _environment_problems(doc: YamlDocument, config: Config | None) -> list[Prob
     envs = data.get("environments") if isinstance(data, dict) else None
     if not isinstance(envs, dict):
         return []
-    base = config.deploy.model_dump() if config else {}
+    bases = [config.select(name).deploy.model_dump() for name in config.names] if config else [{}]
     problems: list[Problem] = []
     for name, env in envs.items():
         overrides = env.get("deploy") if isinstance(env, dict) else None
         if not isinstance(overrides, dict):
             continue
+        for base in bases:  # each service's deploy settings, under this environment's overrides
+            try:
+                merged = DeploySettings.model_validate({**base, **overrides})
+            except ValidationError as exc:
+                problems += [_problem(doc, err, DeploySettings, ("environments", name, "deploy"))
+                             for err in exc.errors() if err["loc"] and err["loc"][0] in overrides]
+                continue
+            problems += _deploy_problems(doc, merged, ("environments", name, "deploy"), overrides)
+    return problems
+
+
+def _service_problems(doc: YamlDocument, config: Config) -> list[Problem]:
+    """Each `services` entry's deploy overrides, checked merged with the top-level deploy settings; an
+    environment cannot rename the service when the config lists several."""
+    problems: list[Problem] = []
+
+    def add(loc: tuple, message: str) -> None:
+        problems.append(Problem(_dotted(loc), message, doc.line_of(loc), doc.source))
+
+    if config.service is None and not config.services:
+        add(("service",), "required field is missing (or list several services under 'services')")
+    if config.service is not None and config.services:
+        add(("services",), "name one service with 'service' or several under 'services', not both")
+    seen: set[str] = set()
+    for index, entry in enumerate(config.services):
+        if entry.name in seen:
+            add(("services", index, "name"), f"service {entry.name!r} is listed twice")
+        seen.add(entry.name)
+    top = doc.data.get("deploy") if isinstance(doc.data.get("deploy"), dict) else {}
+    for index, entry in enumerate(config.services):
+        at = ("services", index, "deploy")
         try:
-            merged = DeploySettings.model_validate({**base, **overrides})
+            merged = DeploySettings.model_validate({**config.deploy.model_dump(), **entry.deploy})
         except ValidationError as exc:
-            problems += [_problem(doc, err, DeploySettings, ("environments", name, "deploy"))
-                         for err in exc.errors() if err["loc"] and err["loc"][0] in overrides]
+            problems += [_problem(doc, err, DeploySettings, at) for err in exc.errors()]
             continue
-        problems += _deploy_problems(doc, merged, ("environments", name, "deploy"), overrides)
+        own = {"max_percent", "min_healthy_percent"} & set(entry.deploy)
+        problems += _deploy_problems(doc, merged, at if own else ("deploy",), entry.deploy if own else top)
+    for name, env in config.environments.items() if config.services else ():
+        if env.service is not None:
+            add(("environments", name, "service"), "with a 'services' list, each service is named in its entry; "
+                                                   "an environment cannot rename it")
     return problems
 
 
@@ -480,15 +572,36 @@ def _deploy_problems(doc: YamlDocument, deploy: DeploySettings, at: tuple, prese
     return []
 
 
-def _semantic_problems(doc: YamlDocument, config: Config, base: Path) -> list[Problem]:
-    """Rules that span fields, and files the config names."""
+class _Where:
+    """Where a setting of one service's config is written: in its `services` entry when the entry sets it,
+    else at the top level (index None: the simple form)."""
+
+    def __init__(self, doc: YamlDocument, index: int | None) -> None:
+        entries = doc.data.get("services") if index is not None else None
+        self.index = index
+        self.entry = entries[index] if isinstance(entries, list) and isinstance(entries[index], dict) else {}
+
+    def __call__(self, loc: tuple) -> tuple:
+        section = loc[0] if loc else None
+        if section in OVERRIDDEN and section in self.entry:
+            return ("services", self.index) + loc
+        deploy = self.entry.get("deploy")
+        if section == "deploy" and isinstance(deploy, dict) and len(loc) > 1 and loc[1] in deploy:
+            return ("services", self.index) + loc
+        return loc
+
+
+def _semantic_problems(doc: YamlDocument, config: Config, base: Path, where: _Where) -> list[Problem]:
+    """Rules that span fields, and files the config names (of one service's config)."""
     problems: list[Problem] = []
 
     def add(loc: tuple, message: str) -> None:
+        loc = where(loc)
         problems.append(Problem(_dotted(loc), message, doc.line_of(loc), doc.source))
 
-    top_deploy = doc.data.get("deploy") if isinstance(doc.data.get("deploy"), dict) else {}
-    problems += _deploy_problems(doc, config.deploy, ("deploy",), top_deploy)
+    if where.index is None:  # a services entry's deploy settings: _service_problems
+        top_deploy = doc.data.get("deploy") if isinstance(doc.data.get("deploy"), dict) else {}
+        problems += _deploy_problems(doc, config.deploy, ("deploy",), top_deploy)
     td = config.task_definition
     if bool(td.template) == td.from_service:
         add(("task_definition",), "set exactly one of 'template' (a file in this repository) or "
@@ -540,9 +653,10 @@ def check_config(config: str = "shipline.yaml") -> dict[str, Any]:
     """`shipline config check`: validate shipline.yaml without touching AWS."""
     loaded = load_config(config)
     cfg = loaded.config
-    return {"config": str(loaded.path), "valid": True, "service": cfg.service,
+    return {"config": str(loaded.path), "valid": True, "services": cfg.names,
             "environments": list(cfg.environments), "strategy": cfg.deploy.strategy,
-            "locks": {name: cfg.environment(name).lock for name in cfg.environments},
+            "locks": {name: [cfg.select(service).environment(name).lock for service in cfg.names]
+                      for name in cfg.environments},
             "warnings": loaded.warnings}
 
 
@@ -552,6 +666,6 @@ def config_schema() -> dict[str, Any]:
 
 
 def render_check(result: dict[str, Any]) -> str:
-    lines = [f"{result['config']}: valid — service {result['service']}, "
+    lines = [f"{result['config']}: valid — service(s) {', '.join(result['services'])}, "
              f"environments {' → '.join(result['environments'])}, strategy {result['strategy']}"]
     return "\n".join(lines + [f"warning: {w}" for w in result["warnings"]])

@@ -199,4 +199,5 @@ def test_schema_command_prints_the_json_schema() -> None:
     assert result.returncode == 0, result.stderr
     schema = json.loads(result.stdout)["result"]
     assert schema["title"] == "Config"
-    assert {"service", "image", "environments"} <= set(schema["required"])
+    assert {"image", "environments"} <= set(schema["required"])
+    assert schema["oneOf"] == [{"required": ["service"]}, {"required": ["services"]}]  # one service, or several

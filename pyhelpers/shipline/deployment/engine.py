@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 from .. import aws, references
 from ..actions import Action
-from ..config import load_config
+from ..config import LoadedConfig, load_config
 from ..errors import (BadInput, EnvironmentProblem, NeedsHuman, OperationFailed, Paused, RefusedByGuard, ShiplineError,
                       TimedOut)
 from ..imageref import ImageRef
 from .identity import run_id as deploy_run_id
 from .infra import require_infrastructure
 from .lease import DETACHED, Lease, LeaseLost
+from .multi import deploy_many
 from .plan import DeployPlan, follow_token, plan_deploy, plan_follow, plan_rollback
 from .record import Record
 from .run import Run
@@ -37,45 +39,101 @@ log = logging.getLogger(__name__)
 
 
 def deploy(config: str = "shipline.yaml", *, environment: str, image: str | None = None,
-           task_definition: str | None = None, strategy: str | None = None, record_dir: str | None = None,
-           run_id: str | None = None, wait_for_lease: float = 0.0, force: str | None = None,
-           allow_older: bool = False, detach: bool = False, follow: bool = False, resume: bool = False,
-           dry_run: bool = False) -> dict[str, Any]:
+           task_definition: str | None = None, service: list[str] | None = None, all: bool = False,
+           parallel: int = 4, all_or_nothing: bool = False, strategy: str | None = None,
+           record_dir: str | None = None, run_id: str | None = None, wait_for_lease: float = 0.0,
+           force: str | None = None, allow_older: bool = False, detach: bool = False, follow: bool = False,
+           resume: bool = False, dry_run: bool = False) -> dict[str, Any]:
     """Deploy `image` (rendered and registered here) or a registered `task_definition` to `environment`;
     `dry_run`: return the plan, change nothing; `detach`: return once the strategy's first step is under
     way, with the token `follow` takes to judge and finish it; `follow`: never start a deploy, judge and
     finish the one of this release already under way (exit 3 when there is none). `run_id` names this
     deploy (default: the CI's run identifier): the same run id re-run takes its lease over; another deploy
     of the service is refused (exit 7) unless it waits for the lease (`wait_for_lease` seconds). A frozen
-    service refuses the deploy (exit 7), and so does a closed deploy window unless `force` gives a reason."""
+    service refuses the deploy (exit 7), and so does a closed deploy window unless `force` gives a reason.
+    `service`: the services to deploy when shipline.yaml lists several; more than one, or `all`, deploy in
+    parallel (`parallel` at a time, multi.py), each judged on its own; `all_or_nothing`: when one fails, the
+    others this run deployed return to their revisions known good."""
     references.require(references.task_definition, task_definition, "task_definition")
     if (image is None) == (task_definition is None):
         raise BadInput("pass exactly one of --image <repository>@sha256:<digest> or --task-definition <ARN>")
     if image is not None and ImageRef.find(image) is None:
         raise BadInput(f"image {image!r} is not pinned by digest: deploy the image publish printed "
                        "(<repository>@sha256:<digest>)")
-    loaded = load_config(config)
-    env = loaded.config.environment(environment)
-    document = render_document(loaded, environment, image).document if image else None
-    require_infrastructure(loaded, env, document)
     if sum((detach, follow, resume)) > 1:
         raise BadInput("pass one of --detach (start, then return), --follow (judge what is under way) and --resume "
                        "(continue a paused deploy)")
-    if detach and env.deploy.suspend_autoscaling:
-        raise BadInput("--detach: deploy.suspend_autoscaling is on, and a detached deploy would leave auto "
-                       "scaling suspended until it is followed; deploy attached")
-    plan = plan_deploy(env, strategy=strategy or env.deploy.strategy, target=task_definition,
-                       document=document, image=image, record_dir=_records(loaded.path, record_dir),
-                       run_id=deploy_run_id(run_id), wait_for_lease=wait_for_lease, force=force, resume=resume,
-                       allow_older=allow_older, repo=loaded.path.parent)
+    names = list(service or [])
+    loaded = load_config(config, service=names[0] if len(names) == 1 and not all else None)
+    release = Release(environment=environment, image=image, task_definition=task_definition, strategy=strategy,
+                      record_dir=_records(loaded.path, record_dir), run_id=deploy_run_id(run_id),
+                      wait_for_lease=wait_for_lease, force=force, allow_older=allow_older, follow=follow,
+                      resume=resume, detach=detach)
+    if not all and len(names) < 2:
+        plan = _plan_release(loaded, release)
+        return plan.to_json() if dry_run else execute(plan, detach=detach)
+    if task_definition is not None:
+        raise BadInput("--task-definition names one service's revision: deploy several services with --image")
+    if all_or_nothing and detach:
+        raise BadInput("--all-or-nothing judges every service before it ends: it cannot --detach")
+    for name in names:
+        loaded.config.select(name)  # an unknown name fails here, before anything is planned
+    return deploy_many(loaded.config.names if all else list(dict.fromkeys(names)),
+                       plan=lambda name: _plan_release(_selected(loaded, name), release),
+                       execute=lambda plan: execute(plan, detach=detach),
+                       way_back=lambda plan: execute(_return_plan(plan)),
+                       parallel=parallel, all_or_nothing=all_or_nothing, dry_run=dry_run)
+
+
+@dataclass(frozen=True)
+class Release:
+    """What one `shipline deploy` asks of each service it deploys."""
+
+    environment: str
+    image: str | None
+    task_definition: str | None
+    strategy: str | None
+    record_dir: Path
+    run_id: str
+    wait_for_lease: float
+    force: str | None
+    allow_older: bool
+    follow: bool
+    resume: bool
+    detach: bool
+
+
+def _plan_release(loaded: LoadedConfig, release: Release) -> DeployPlan:
+    """The plan of `release` on the one service `loaded` describes: read calls only."""
+    env = loaded.config.environment(release.environment)
+    document = render_document(loaded, release.environment, release.image).document if release.image else None
+    require_infrastructure(loaded, env, document)
+    if release.detach and env.deploy.suspend_autoscaling:
+        raise BadInput(f"--detach: deploy.suspend_autoscaling is on for {env.service}, and a detached deploy would "
+                       "leave auto scaling suspended until it is followed; deploy attached")
+    plan = plan_deploy(env, strategy=release.strategy or env.deploy.strategy, target=release.task_definition,
+                       document=document, image=release.image, record_dir=release.record_dir,
+                       run_id=release.run_id, wait_for_lease=release.wait_for_lease, force=release.force,
+                       resume=release.resume, allow_older=release.allow_older, repo=loaded.path.parent)
     _revision(loaded.path.parent, plan.record)
-    if follow and plan.start.adopt is None:
+    if release.follow and plan.start.adopt is None:
         raise EnvironmentProblem(f"--follow: no deploy of this release is under way on {env.service} (it runs "
                                  f"{_short(plan.start.running)}): nothing to follow")
-    return plan.to_json() if dry_run else execute(plan, detach=detach)
+    return plan
 
 
-def follow(config: str = "shipline.yaml", *, environment: str, token: str, record_dir: str | None = None,
+def _selected(loaded: LoadedConfig, service: str) -> LoadedConfig:
+    return loaded.model_copy(update={"config": loaded.config.select(service)})
+
+
+def _return_plan(plan: DeployPlan) -> DeployPlan:
+    """The plan that returns a service a deploy of this run changed to its revision known good before it."""
+    return plan_rollback(plan.ctx.env, to=plan.start.known_good, record_dir=plan.record_dir,
+                         run_id=plan.lease.lease.identity.run_id)
+
+
+def follow(config: str = "shipline.yaml", *, environment: str, service: str | None = None,
+           token: str, record_dir: str | None = None,
            run_id: str | None = None, dry_run: bool = False) -> dict[str, Any]:
     """`shipline follow`: pick up a detached deploy from AWS state alone (any agent, any directory): judge
     it through its stability window, then finish, or return to the last revision known good."""
@@ -85,7 +143,7 @@ def follow(config: str = "shipline.yaml", *, environment: str, token: str, recor
     return plan.to_json() if dry_run else execute(plan)
 
 
-def rollback(config: str = "shipline.yaml", *, environment: str, to: str | None = None,
+def rollback(config: str = "shipline.yaml", *, environment: str, service: str | None = None, to: str | None = None,
              record_dir: str | None = None, run_id: str | None = None, force: str | None = None,
              dry_run: bool = False) -> dict[str, Any]:
     """`shipline rollback`: the environment's strategy's way back to `to`, or to the last revision known
@@ -223,7 +281,7 @@ def _recorded(record: Record, directory: Path) -> Iterator[None]:
         yield
     except ShiplineError as error:
         _decide_failed(record, error)
-        error.details["record"] = str(record.write(directory))
+        error.details.update(record=str(record.write(directory)), decision=record.decision)
         raise
     except BaseException as error:  # a bug or an interruption: the record says so, then it propagates
         record.decide("interrupted" if isinstance(error, KeyboardInterrupt) else "internal error",

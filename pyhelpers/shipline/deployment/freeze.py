@@ -26,11 +26,12 @@ def frozen(table: DeployTable) -> dict[str, Any] | None:
     return None if item is None else {name: item.get(name) for name in FIELDS}
 
 
-def freeze(config: str = "shipline.yaml", *, environment: str, reason: str, dry_run: bool = False) -> dict[str, Any]:
+def freeze(config: str = "shipline.yaml", *, environment: str, service: str | None = None,
+           reason: str, dry_run: bool = False) -> dict[str, Any]:
     """Freeze the environment's service: deploys are refused until `unfreeze`. Freezing a frozen service
     replaces the reason (and who, and the build) and keeps since when it is frozen."""
     reason = _reason(reason)
-    env = load_config(config).config.environment(environment)
+    env = load_config(config, service=service).config.environment(environment)
     table = DeployTable(env)
     current = frozen(table)
     values = {"reason": reason, **actor(), "since": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
@@ -47,11 +48,12 @@ def freeze(config: str = "shipline.yaml", *, environment: str, reason: str, dry_
     return {**result, "frozen": True, "freeze": {name: written.get(name) for name in FIELDS}}
 
 
-def unfreeze(config: str = "shipline.yaml", *, environment: str, reason: str | None = None,
+def unfreeze(config: str = "shipline.yaml", *, environment: str, service: str | None = None,
+             reason: str | None = None,
              dry_run: bool = False) -> dict[str, Any]:
     """Lift the environment's service's freeze; nothing to do when it is not frozen."""
     reason = None if reason is None else _reason(reason)
-    env = load_config(config).config.environment(environment)
+    env = load_config(config, service=service).config.environment(environment)
     table = DeployTable(env)
     current = frozen(table)
     plan = [] if current is None else [

@@ -70,9 +70,9 @@ def target_group_name(env: ResolvedEnvironment) -> str:
     return f"{env.service}-{env.name}"[:32]
 
 
-def check(config: str = "shipline.yaml", *, environment: str) -> dict[str, Any]:
+def check(config: str = "shipline.yaml", *, environment: str, service: str | None = None) -> dict[str, Any]:
     """Verify everything a deploy needs exists; exit 3 naming each missing piece."""
-    loaded = load_config(config)
+    loaded = load_config(config, service=service)
     env = loaded.config.environment(environment)
     checks = _service_and_checks(Infra(loaded, env), loaded, env)[1]
     missing = [c for c in checks if not c["ok"]]
@@ -132,14 +132,15 @@ def _service_and_checks(infra: Infra, loaded: LoadedConfig, env: ResolvedEnviron
     return service, checks
 
 
-def bootstrap(config: str = "shipline.yaml", *, environment: str, image: str, wait: bool = False,
+def bootstrap(config: str = "shipline.yaml", *, environment: str, service: str | None = None,
+              image: str, wait: bool = False,
               dry_run: bool = False) -> dict[str, Any]:
     """Create what is missing (cluster, log groups, roles, target group and load balancer, service); with
     `wait`, then wait (up to deploy.timeout) until the service's deployment is COMPLETED with every task
     running."""
     from .release import render_document
 
-    loaded = load_config(config)
+    loaded = load_config(config, service=service)
     env = loaded.config.environment(environment)
     infra = Infra(loaded, env)
     document = render_document(loaded, environment, image).document

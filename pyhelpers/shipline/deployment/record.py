@@ -67,6 +67,6 @@ class Record:
     def write(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
         stamp = self.started_at.replace(":", "").replace("-", "").replace(".", "").split("+")[0]
-        path = directory / f"deploy-{self.environment}-{stamp}.json"
+        path = directory / f"deploy-{self.environment}-{self.service}-{stamp}.json"
         path.write_text(json.dumps(self.to_json(), indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
         return path

@@ -14,29 +14,29 @@ from .service import describe_service, find_service
 NOTHING_TO_CLONE = "there is no live revision to clone; use task_definition.template or create the service"
 
 
-def render(config: str = "shipline.yaml", *, environment: str, image: str,
+def render(config: str = "shipline.yaml", *, environment: str, service: str | None = None, image: str,
            output: str | None = None) -> dict[str, Any]:
     """`shipline render`: render and validate; write the document to `output` (default .shipline/)."""
-    loaded = load_config(config)
+    loaded = load_config(config, service=service)
     live = _clone_source(loaded, loaded.config.environment(environment))
     return rendering.render_to_file(loaded, environment, image, output, live)
 
 
-def register(config: str = "shipline.yaml", *, environment: str, image: str | None = None,
+def register(config: str = "shipline.yaml", *, environment: str, service: str | None = None, image: str | None = None,
              file: str | None = None, dry_run: bool = False) -> dict[str, Any]:
     """`shipline register`: register the release's task definition, reusing the family's latest revision
     when it is equal."""
-    loaded = load_config(config)
+    loaded = load_config(config, service=service)
     env = loaded.config.environment(environment)
     live = _clone_source(loaded, env) if image is not None and file is None else None
     return register_document(env, release_document(loaded, environment, image, file, live), dry_run)
 
 
-def diff(config: str = "shipline.yaml", *, environment: str, image: str | None = None,
+def diff(config: str = "shipline.yaml", *, environment: str, service: str | None = None, image: str | None = None,
          file: str | None = None) -> dict[str, Any]:
     """`shipline diff`: field-level differences between the release's document and the live revision (the
     family's latest when there is no service)."""
-    loaded = load_config(config)
+    loaded = load_config(config, service=service)
     env = loaded.config.environment(environment)
     live = _clone_source(loaded, env) if image is not None and file is None else None
     document = release_document(loaded, environment, image, file, live)

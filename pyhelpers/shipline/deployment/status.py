@@ -11,8 +11,8 @@ from .context import DeployContext
 from .deploy_table import DeployTable
 
 
-def status(config: str = "shipline.yaml", *, environment: str) -> dict[str, Any]:
-    loaded = load_config(config)
+def status(config: str = "shipline.yaml", *, environment: str, service: str | None = None) -> dict[str, Any]:
+    loaded = load_config(config, service=service)
     env = loaded.config.environment(environment)
     ctx = DeployContext(env, "", None)
     service = ctx.describe_service()

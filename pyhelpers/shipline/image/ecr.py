@@ -176,10 +176,7 @@ class Ecr:
 def environment_access(cfg: Config, environment: str | None) -> tuple[str | None, str | None]:
     """(region, role ARN) of `environment`'s registry; without an environment, the top-level region with the
     ambient credentials."""
-    if not environment:
-        return cfg.region, None
-    env = cfg.environment(environment)
-    return env.region, env.role_arn
+    return cfg.access(environment) if environment else (cfg.region, None)
 
 
 def registry_of(repository_uri: str) -> str:
