@@ -7,7 +7,8 @@ import io.shipline.StepSpec
  * service at a time is the CLI's deploy lease (AWS-side, across controllers and CLI users; the run id is this
  * build's BUILD_TAG): another deploy is refused, or waits with wait_for_lease. A deploy paused at a point of
  * deploy.pause_at (exit 6) does not fail the build: it returns [paused: true, point: ..., message: ...] so the
- * pipeline can ask with `input` outside any node, then call shiplineDeploy(..., resume: true).
+ * pipeline can ask with `input` outside any node, then call shiplineDeploy(..., resume: true). Several services
+ * (service: [a, b] or all: true) deploy in parallel in this one call; the result names how each ended.
  * Parameters, return value and an example: shiplineDeploy.txt (generated from the CLI's parameter spec).
  */
 Map call(Map args = [:]) {
@@ -22,11 +23,13 @@ Map call(Map args = [:]) {
         // the record of this deploy, whatever the outcome (records are named by environment and time)
         archiveArtifacts(artifacts: '**/.shipline/records/deploy-*.json', allowEmptyArchive: true)
     }
-    if (release.exit_code == 6) {
-        currentBuild.description = "${options.environment}: paused at ${release.point}".toString()
+    if (release.exit_code == 6) {  // several services: those paused are named in the message
+        currentBuild.description = "${options.environment}: paused${release.point ? " at ${release.point}" : ''}"
+                .toString()
         return [paused: true, point: release.point, release: release.release, message: release.message]
     }
-    currentBuild.description = ("${options.environment}: ${release.decision} " +
-            "${release.task_definition.tokenize('/').last()}").toString()
+    String deployed = release.services ? "${release.services.size()} services" :
+            release.task_definition.tokenize('/').last()
+    currentBuild.description = "${options.environment}: ${release.decision} ${deployed}".toString()
     return release
 }

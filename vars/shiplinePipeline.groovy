@@ -34,15 +34,15 @@ Map call(Map args = [:]) {
                           submitter: current.approvers ? current.approvers.join(',') : null)
                 }
             } else if (current.kind == 'deploy') {
-                // the service's lock, named by the plan: queued here, outside any node (no executor held);
-                // the CLI's deploy lease guards the service beyond this controller too
-                lock(resource: current.lock) {
-                    Map release = deployOn(options, current.environment, image.image, false)
+                // every service's lock, named by the plan: queued here, outside any node (no executor held);
+                // the CLI's deploy lease guards each service beyond this controller too
+                lock(resource: current.locks[0], extra: current.locks.drop(1).collect { [resource: it] }) {
+                    Map release = deployOn(options, current, image.image, false)
                     while (release.paused) {  // deploy.pause_at: asked outside any node, then resumed
                         input(message: "${current.environment}: ${release.message}. Resume?")
-                        release = deployOn(options, current.environment, image.image, true)
+                        release = deployOn(options, current, image.image, true)
                     }
-                    deploys[current.environment] = release.record
+                    deploys[current.environment] = release.record ?: release.services
                 }
             }
         }
@@ -50,12 +50,16 @@ Map call(Map args = [:]) {
     return [plan: plan, image: image.image, deploys: deploys]
 }
 
-/** shiplineDeploy on an agent of `options.label` (archives the record, describes the build). */
-private Map deployOn(Map options, String environment, String image, boolean resume) {
+/**
+ * shiplineDeploy of the stage's services (all of them, in parallel, when the plan names several) on an agent of
+ * `options.label` (archives the records, describes the build).
+ */
+private Map deployOn(Map options, Map stage, String image, boolean resume) {
     Map release = [:]
     shiplineRetryOnAgentLoss(label: options.label) {
         checkout(scm)
-        release = shiplineDeploy(config: options.config, environment: environment, image: image, resume: resume)
+        release = shiplineDeploy(config: options.config, environment: stage.environment, service: stage.services,
+                                 image: image, resume: resume)
     }
     return release
 }

@@ -45,12 +45,14 @@ def _plan(loaded: LoadedConfig, branch: str | None, tag: str | None, change_id: 
         stages.append({"name": "Test", "kind": "parallel",
                        "branches": [{"name": name, "script": script} for name, script in cfg.pipeline.tests.items()]})
     for name in cfg.environments if deploys else []:
-        env = cfg.environment(name)
+        each = [cfg.select(service).environment(name) for service in cfg.names]
+        env = each[0]   # approvals and acceptance tests are the environment's: the same for every service
         if env.approval and env.approval.required:
             stages.append({"name": f"Approve {name}", "kind": "approval", "environment": name,
                            "timeout_seconds": env.approval.timeout, "approvers": env.approval.approvers})
         stages.append({"name": f"Deploy {name}", "kind": "deploy", "environment": name,
-                       "lock": env.lock, "strategy": env.deploy.strategy})
+                       "services": [] if cfg.service else cfg.names, "locks": [e.lock for e in each],
+                       "strategy": ", ".join(dict.fromkeys(e.deploy.strategy for e in each))})
         if env.acceptance:
             stages.append({"name": f"Acceptance {name}", "kind": "parallel", "environment": name,
                            "branches": [{"name": f"acceptance-{index + 1}", "script": script}
@@ -88,8 +90,10 @@ def run(config: str = "shipline.yaml", branch: str | None = None, tag: str | Non
                          f"{stage['environment']} (in Jenkins: the input step)",
                          details={"done": done, "image": image.get("image")})
         elif stage["kind"] == "deploy":
-            result = shipline.deploy(config, environment=stage["environment"], image=image["image"])
-            stage = {**stage, "record": result["record"]}
+            result = shipline.deploy(config, environment=stage["environment"], image=image["image"],
+                                     service=stage["services"])
+            records = [r["record"] for r in result["services"].values()] if "services" in result else [result["record"]]
+            stage = {**stage, "record": records[0] if len(records) == 1 else records}
         done.append({"name": stage["name"], "result": "ok", **({"record": stage["record"]} if "record" in stage
                                                                else {})})
     return {"plan": steps, "stages": done, "image": image.get("image")}

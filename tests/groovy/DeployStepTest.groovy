@@ -29,9 +29,24 @@ class DeployStepTest {
         assertEquals('**/.shipline/records/deploy-*.json', (h.callsTo('archiveArtifacts')[0][0] as Map).artifacts)
         assertEquals('production: succeeded web:9', h.currentBuild.description)
         assertEquals([config: 'shipline.yaml', environment: 'production', image: 'web@sha256:' + 'a' * 64,
+                      service: [], all: false, parallel: 4, all_or_nothing: false,
                       wait_for_lease: 0.0, allow_older: false, detach: false, follow: false, resume: false,
                       dry_run: false],
                      h.cliParamsFiles()[-1])
+    }
+
+    @Test
+    void severalServicesAreOneCallAndTheBuildSaysHowManyDeployed() {
+        PipelineHarness h = new PipelineHarness()
+        h.agentWithCli { PipelineHarness.ShCall call ->
+            PipelineHarness.document('deploy', 0, [decision: 'succeeded', reason: '2 services deployed', services: [
+                    web: [decision: 'succeeded', exit_code: 0], jobs: [decision: 'succeeded', exit_code: 0]]])
+        }
+        h.inNode { h.call('shiplineDeploy', [environment: 'production', image: 'web@sha256:' + 'a' * 64, all: true,
+                                             allOrNothing: true]) }
+        assertEquals(['shipline: install the CLI', 'shipline deploy'], h.shCalls()*.label)
+        assertEquals([true, true], [h.cliParamsFiles()[-1].all, h.cliParamsFiles()[-1].all_or_nothing])
+        assertEquals('production: succeeded 2 services', h.currentBuild.description)
     }
 
     @Test

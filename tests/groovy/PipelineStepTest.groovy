@@ -12,11 +12,12 @@ class PipelineStepTest {
                                          [name: 'security', script: './tests/security.sh']]]
     static final List DEPLOYING = [[name: 'Source', kind: 'source'], [name: 'Build', kind: 'publish'], TESTS,
                                    [name: 'Deploy staging', kind: 'deploy', environment: 'staging',
-                                    lock: 'shipline/us-east-1/demo/webapp', strategy: 'rolling'],
+                                    services: [], locks: ['shipline/us-east-1/demo/webapp'], strategy: 'rolling'],
                                    [name: 'Approve production', kind: 'approval', environment: 'production',
                                     timeout_seconds: 1800.0, approvers: ['release-managers']],
                                    [name: 'Deploy production', kind: 'deploy', environment: 'production',
-                                    lock: 'shipline/us-east-1/demo/webapp-prod', strategy: 'doubling']]
+                                    services: [], locks: ['shipline/us-east-1/demo/webapp-prod'],
+                                    strategy: 'doubling']]
 
     /** A harness whose CLI answers plan, publish and deploy like shipline does. */
     static PipelineHarness harness(List stages, Map env) {
@@ -97,6 +98,20 @@ class PipelineStepTest {
         assertEquals(['**/.shipline/records/deploy-*.json'] * 2, h.callsTo('archiveArtifacts').collect { it[0].artifacts })
         assertEquals('production: succeeded webapp:7', h.currentBuild.description)
         assertEquals([branch: 'main', config: 'shipline.yaml'], h.cliParamsFiles()[0])
+    }
+
+    @Test
+    void severalServicesDeployInOneCallHoldingEveryServicesLock() {
+        List stages = DEPLOYING.take(3) + [[name: 'Deploy staging', kind: 'deploy', environment: 'staging',
+                                            services: ['web', 'jobs'], strategy: 'rolling',
+                                            locks: ['shipline/us-east-1/demo/web', 'shipline/us-east-1/demo/jobs']]]
+        PipelineHarness h = harness(stages, [BRANCH_NAME: 'main'])
+        h.call('shiplinePipeline', [label: 'spot'])
+        Map lock = h.callsTo('lock')[0][0] as Map
+        assertEquals('shipline/us-east-1/demo/web', lock.resource)
+        assertEquals([[resource: 'shipline/us-east-1/demo/jobs']], lock.extra)
+        List<Map> deploys = h.cliParamsFiles().findAll { it.environment }
+        assertEquals([['web', 'jobs']], deploys*.service)
     }
 
     @Test

@@ -64,7 +64,7 @@ class StepArgumentsTest {
 
     @Test
     void everyProblemIsInTheOneError() {
-        assertEquals("shiplineRender: unknown parameter 'env' (valid: config, environment, image, output); " +
+        assertEquals("shiplineRender: unknown parameter 'env' (valid: config, environment, service, image, output); " +
                 "'environment' is required; 'image' must be a String (got Integer)",
                 failure('shiplineRender', [env: 'x', image: 7]))
     }

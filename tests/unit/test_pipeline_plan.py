@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import ROOT
+from helpers import ROOT, load_config_text
 from shipline.pipeline import plan
 
 CONFIG = str(ROOT / "examples" / "webapp" / "shipline.yaml")
@@ -34,6 +34,19 @@ def test_tests_run_in_parallel_and_deploys_are_locked_per_service(monkeypatch) -
     monkeypatch.setenv("BRANCH_NAME", "main")
     stages = {stage["name"]: stage for stage in plan(CONFIG)["stages"]}
     assert [b["name"] for b in stages["Test"]["branches"]] == ["unit", "security"]
-    assert stages["Deploy production"]["lock"] == "shipline/us-east-1/demo/webapp"
+    assert stages["Deploy production"]["locks"] == ["shipline/us-east-1/demo/webapp"]
+    assert stages["Deploy production"]["services"] == []   # the simple form: the one service
     assert stages["Deploy production"]["strategy"] == "doubling"
     assert stages["Approve production"]["timeout_seconds"] == 1800
+
+
+def test_several_services_deploy_in_one_stage_holding_every_service_lock(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("BRANCH_NAME", "main")
+    config = load_config_text(tmp_path, (ROOT / "examples" / "webapp" / "shipline.yaml").read_text().replace(
+        "service: webapp\n", "services:\n  - name: web\n  - name: jobs\n    load_balancer: null\n"
+                               "    deploy: {strategy: rolling}\n"))
+    stages = {stage["name"]: stage for stage in plan(str(config.path))["stages"]}
+    assert stages["Deploy production"]["services"] == ["web", "jobs"]
+    assert stages["Deploy production"]["locks"] == ["shipline/us-east-1/demo/web", "shipline/us-east-1/demo/jobs"]
+    assert stages["Deploy production"]["strategy"] == "doubling"   # the environment's override wins for both
+    assert stages["Deploy staging"]["strategy"] == "rolling"

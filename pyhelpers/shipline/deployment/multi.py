@@ -37,6 +37,11 @@ class ServiceOutcome:
     def succeeded(self) -> bool:
         return self.error is None and self.result is not None
 
+    @property
+    def failed(self) -> bool:
+        """Ended in an error other than a pause awaiting approval."""
+        return self.error is not None and not isinstance(self.error, Paused)
+
     def to_json(self) -> dict[str, Any]:
         if self.returned_error is not None:
             decision, reason = "needs a human", f"deployed, then not returned: {self.returned_error.message}"
@@ -73,7 +78,7 @@ def deploy_many(names: list[str], *, plan: Callable[[str], DeployPlan],
             raise RefusedByGuard("deploy refused, nothing changed (--all-or-nothing): " + "; ".join(
                 f"{name}: {why}" for name, why in refused.items()), details={"refused": refused})
     outcomes = _execute_all(names, plans, execute, parallel, all_or_nothing)
-    if all_or_nothing and any(o.error is not None for o in outcomes.values()):
+    if all_or_nothing and any(o.failed for o in outcomes.values()):
         _return_all([o for o in outcomes.values() if o.succeeded and _changed(plans[o.service])], plans,
                     way_back, parallel)
     return _verdict(names, outcomes)
@@ -95,7 +100,7 @@ def _plan_all(names: list[str], plan: Callable[[str], DeployPlan], parallel: int
         raise _combined(list(failed.values()), f"deploy not started: {len(failed)} of {len(names)} services "
                         "cannot be planned: " + "; ".join(f"{name}: {e.message}" for name, e in failed.items()),
                         {name: error.to_json() for name, error in failed.items()})
-    return {name: p for name, p in planned.items() if isinstance(p, DeployPlan)}
+    return {name: p for name, p in planned.items() if not isinstance(p, ShiplineError)}
 
 
 def _refusal(plan: DeployPlan) -> str | None:
@@ -122,7 +127,7 @@ def _execute_all(names: list[str], plans: dict[str, DeployPlan], execute: Callab
                 outcome.result = execute(plans[name])
             except ShiplineError as error:
                 outcome.error = error
-                if all_or_nothing:
+                if all_or_nothing and outcome.failed:
                     stop.set()
         return outcome
 

@@ -101,7 +101,8 @@ def plan_deploy(env: ResolvedEnvironment, *, strategy: str, target: str | None,
     """The plan of a deploy of `target` (a registered revision) or `document` (registered by the plan's
     first action unless an equal revision exists): read calls only. The guards refuse a new change: a
     freeze, a closed deploy window too unless `force` gives the reason to go anyway. `resume`: continue
-    this release's deploy paused at a point of deploy.pause_at (exit 3 when none is paused). A release that
+    this release's deploy paused at a point of deploy.pause_at (exit 3 when none is paused, unless the release
+    is in service and known good already: nothing to resume). A release that
     cannot run beside the revision in service (schema levels), or whose commit is older than its commit (in
     the checkout at `repo`) unless `allow_older`, is refused."""
     from ..taskdef.register import register_document
@@ -121,7 +122,7 @@ def plan_deploy(env: ResolvedEnvironment, *, strategy: str, target: str | None,
     refusal = None if start.adopt else deploy_refusal(env, DeployTable(env), dt.datetime.now(dt.timezone.utc), force)
     if refusal is None and start.running != target:
         refusal = release_refusal(ctx.ecs, start.running, document, target, repo, allow_older, release_warnings)
-    if resume and lease.resumed_at is None:
+    if resume and lease.resumed_at is None and not start.already_good:  # done already: nothing to resume
         raise EnvironmentProblem(f"--resume: no deploy of this release is paused on {env.service} (the deploy lease: "
                                  f"{lease.holder.describe(time.time()) if lease.holder else 'free'})")
     pauses = pause_actions(ctx, lease)
