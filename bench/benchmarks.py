@@ -144,6 +144,35 @@ def deploy_cpu() -> Row:
                numbers["ecs-deploy_cpu"], "(for reading)")
 
 
+SEVERAL = (1, 5, 20)
+
+
+@once
+def _several() -> dict[int, dict[str, Any]]:
+    from several_rows import measure
+
+    return measure(SEVERAL)
+
+
+def several_services(count: int, measure: str) -> Callable[[], Row]:
+    """The row of `count` services' `measure` (wall, cpu or peak): one shipline deploy process deploying them
+    in parallel vs one process per service, one after another (its name: several_services_COUNT_MEASURE)."""
+    def row() -> Row:
+        parallel, sequential = _several()[count]["parallel"], _several()[count]["sequential"]
+        ours, theirs = f"1 deploy, {count} at a time", f"{count} deploy{'s' * (count > 1)} in turn"
+        if measure == "wall":
+            return Row(f"deploy {count} services: wall s", ours, theirs, parallel.wall, sequential.wall,
+                       "(for reading: on 2 cores, the Docker engine's)")
+        if measure == "cpu":
+            return Row(f"deploy {count} services: CPU s per service", ours, theirs, parallel.cpu / count,
+                       sequential.cpu / count, "ratio <= 1 (<= CPU of one alone)")
+        return Row(f"deploy {count} services: peak MB", ours, theirs, parallel.peak_mb, sequential.peak_mb,
+                   "shipline < 300 MB" if count == 20 else "(for reading)")
+
+    row.__name__ = f"several_services_{count}_{measure}"
+    return row
+
+
 def local_world(**settings: Any) -> Any:
     """A started local world that starts empty. moto's state lives in the process, not in the world: a
     second world of one process would otherwise inherit the first's resources, among them ECR
@@ -156,7 +185,9 @@ def local_world(**settings: Any) -> Any:
 
 
 ROWS: list[Callable[[], Row]] = [startup_help, startup_config_check, render_taskdef, publish_fresh_agent,
-                                 publish_warm_agent, deploy_api_calls, deploy_cpu]
+                                 publish_warm_agent, deploy_api_calls, deploy_cpu,
+                                 *(several_services(count, measure) for count in SEVERAL
+                                   for measure in ("wall", "cpu", "peak"))]
 
 
 def failure(error: Exception) -> str:

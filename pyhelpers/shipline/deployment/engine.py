@@ -321,6 +321,8 @@ def _short(arn: str | None) -> str:
 
 
 def render(result: dict[str, Any]) -> str:
+    if "services" in result:
+        return _render_several(result)
     if result.get("dry_run"):
         holder = result["lease"]["holder"]
         lines = [f"would {result['would']}", f"  run id: {result['run_id']}; deploy lease: "
@@ -331,3 +333,13 @@ def render(result: dict[str, Any]) -> str:
         lines += [f"warning: {w}" for w in result["warnings"]]
         return "\n".join(lines)
     return f"{result['decision']}: {result['reason']} (record: {result['record']})"
+
+
+def _render_several(result: dict[str, Any]) -> str:
+    """deploy_many's result: one line for the command, then one per service."""
+    if result.get("dry_run"):
+        return "\n".join([f"would {result['would']}", *(f"  {name}: would {plan['would']}"
+                                                         for name, plan in result["services"].items())])
+    return "\n".join([f"{result['decision']}: {result['reason']}", *(
+        f"  {name}: {one['decision']}: {one['reason']}" + (f" (record: {one['record']})" if "record" in one else "")
+        for name, one in result["services"].items())])
