@@ -65,12 +65,12 @@ def deploy(config: str = "shipline.yaml", *, environment: str, image: str | None
                        "(continue a paused deploy)")
     names = list(service or [])
     loaded = load_config(config, service=names[0] if len(names) == 1 and not all else None)
-    release = Release(environment=environment, image=image, task_definition=task_definition, strategy=strategy,
+    request = DeployRequest(environment=environment, image=image, task_definition=task_definition, strategy=strategy,
                       record_dir=_records(loaded.path, record_dir), run_id=deploy_run_id(run_id),
                       wait_for_lease=wait_for_lease, force=force, allow_older=allow_older, follow=follow,
                       resume=resume, detach=detach)
     if not all and len(names) < 2:
-        plan = _plan_release(loaded, release)
+        plan = _plan_deploy(loaded, request)
         return plan.to_json() if dry_run else execute(plan, detach=detach)
     if task_definition is not None:
         raise BadInput("--task-definition names one service's revision: deploy several services with --image")
@@ -79,14 +79,14 @@ def deploy(config: str = "shipline.yaml", *, environment: str, image: str | None
     for name in names:
         loaded.config.select(name)  # an unknown name fails here, before anything is planned
     return deploy_many(loaded.config.names if all else list(dict.fromkeys(names)),
-                       plan=lambda name: _plan_release(_selected(loaded, name), release),
+                       plan=lambda name: _plan_deploy(_selected(loaded, name), request),
                        execute=lambda plan: execute(plan, detach=detach),
                        way_back=lambda plan: execute(_return_plan(plan)),
                        parallel=parallel, all_or_nothing=all_or_nothing, dry_run=dry_run)
 
 
 @dataclass(frozen=True)
-class Release:
+class DeployRequest:
     """What one `shipline deploy` asks of each service it deploys."""
 
     environment: str
@@ -103,20 +103,20 @@ class Release:
     detach: bool
 
 
-def _plan_release(loaded: LoadedConfig, release: Release) -> DeployPlan:
-    """The plan of `release` on the one service `loaded` describes: read calls only."""
-    env = loaded.config.environment(release.environment)
-    document = render_document(loaded, release.environment, release.image).document if release.image else None
+def _plan_deploy(loaded: LoadedConfig, request: DeployRequest) -> DeployPlan:
+    """The plan of `request` on the one service `loaded` describes: read calls only."""
+    env = loaded.config.environment(request.environment)
+    document = render_document(loaded, request.environment, request.image).document if request.image else None
     require_infrastructure(loaded, env, document)
-    if release.detach and env.deploy.suspend_autoscaling:
+    if request.detach and env.deploy.suspend_autoscaling:
         raise BadInput(f"--detach: deploy.suspend_autoscaling is on for {env.service}, and a detached deploy would "
                        "leave auto scaling suspended until it is followed; deploy attached")
-    plan = plan_deploy(env, strategy=release.strategy or env.deploy.strategy, target=release.task_definition,
-                       document=document, image=release.image, record_dir=release.record_dir,
-                       run_id=release.run_id, wait_for_lease=release.wait_for_lease, force=release.force,
-                       resume=release.resume, allow_older=release.allow_older, repo=loaded.path.parent)
+    plan = plan_deploy(env, strategy=request.strategy or env.deploy.strategy, target=request.task_definition,
+                       document=document, image=request.image, record_dir=request.record_dir,
+                       run_id=request.run_id, wait_for_lease=request.wait_for_lease, force=request.force,
+                       resume=request.resume, allow_older=request.allow_older, repo=loaded.path.parent)
     _revision(loaded.path.parent, plan.record)
-    if release.follow and plan.start.adopt is None:
+    if request.follow and plan.start.adopt is None:
         raise EnvironmentProblem(f"--follow: no deploy of this release is under way on {env.service} (it runs "
                                  f"{_short(plan.start.running)}): nothing to follow")
     return plan
@@ -132,9 +132,8 @@ def _return_plan(plan: DeployPlan) -> DeployPlan:
                          run_id=plan.lease.lease.identity.run_id)
 
 
-def follow(config: str = "shipline.yaml", *, environment: str, service: str | None = None,
-           token: str, record_dir: str | None = None,
-           run_id: str | None = None, dry_run: bool = False) -> dict[str, Any]:
+def follow(config: str = "shipline.yaml", *, environment: str, service: str | None = None, token: str,
+           record_dir: str | None = None, run_id: str | None = None, dry_run: bool = False) -> dict[str, Any]:
     """`shipline follow`: pick up a detached deploy from AWS state alone (any agent, any directory): judge
     it through its stability window, then finish, or return to the last revision known good."""
     loaded = load_config(config)
@@ -143,9 +142,9 @@ def follow(config: str = "shipline.yaml", *, environment: str, service: str | No
     return plan.to_json() if dry_run else execute(plan)
 
 
-def rollback(config: str = "shipline.yaml", *, environment: str, service: str | None = None, to: str | None = None,
-             record_dir: str | None = None, run_id: str | None = None, force: str | None = None,
-             dry_run: bool = False) -> dict[str, Any]:
+def rollback(config: str = "shipline.yaml", *, environment: str, service: str | None = None,
+             to: str | None = None, record_dir: str | None = None, run_id: str | None = None,
+             force: str | None = None, dry_run: bool = False) -> dict[str, Any]:
     """`shipline rollback`: the environment's strategy's way back to `to`, or to the last revision known
     good (or, when the service already runs that, the newest older active revision), with deployment
     alarms disarmed and auto scaling suspended; the target becomes the revision known good."""

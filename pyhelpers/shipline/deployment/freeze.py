@@ -49,8 +49,7 @@ def freeze(config: str = "shipline.yaml", *, environment: str, service: str | No
 
 
 def unfreeze(config: str = "shipline.yaml", *, environment: str, service: str | None = None,
-             reason: str | None = None,
-             dry_run: bool = False) -> dict[str, Any]:
+             reason: str | None = None, dry_run: bool = False) -> dict[str, Any]:
     """Lift the environment's service's freeze; nothing to do when it is not frozen."""
     reason = None if reason is None else _reason(reason)
     env = load_config(config, service=service).config.environment(environment)

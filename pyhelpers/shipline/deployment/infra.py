@@ -133,8 +133,7 @@ def _service_and_checks(infra: Infra, loaded: LoadedConfig, env: ResolvedEnviron
 
 
 def bootstrap(config: str = "shipline.yaml", *, environment: str, service: str | None = None,
-              image: str, wait: bool = False,
-              dry_run: bool = False) -> dict[str, Any]:
+              image: str, wait: bool = False, dry_run: bool = False) -> dict[str, Any]:
     """Create what is missing (cluster, log groups, roles, target group and load balancer, service); with
     `wait`, then wait (up to deploy.timeout) until the service's deployment is COMPLETED with every task
     running."""

@@ -15,9 +15,8 @@ log = logging.getLogger(__name__)
 
 
 def run_task(config: str = "shipline.yaml", *, environment: str, service: str | None = None,
-             command: list[str] | None = None,
-             task_definition: str | None = None, container: str | None = None,
-             timeout: float = 600.0) -> dict[str, Any]:
+             command: list[str] | None = None, task_definition: str | None = None,
+             container: str | None = None, timeout: float = 600.0) -> dict[str, Any]:
     """Run the service's current revision (or `task_definition`) once; exit 1 when it exits non-zero."""
     references.require(references.task_definition, task_definition, "task_definition")
     loaded = load_config(config, service=service)
