@@ -63,6 +63,16 @@ def bootstrapped(app: Path, boto, image: str, service: str = SERVICE) -> str:
     return service_of(boto, service)["taskDefinition"]
 
 
+def known_good_of(app: Path) -> str | None:
+    """The revision the deploy table marks known good for the sample service in staging (None: none yet)."""
+    from shipline.config import load_config
+    from shipline.deployment.deploy_table import DeployTable
+    from shipline.deployment.known_good import known_good
+    from shipline.deployment.lease import KIND
+
+    return known_good(DeployTable(load_config(config_of(app)).config.environment("staging")).get(KIND))
+
+
 def healthy_on(boto, task_definition: str, count: int = 2) -> None:
     """The service runs only `task_definition`, steady, with `count` targets healthy and no other live one."""
     service = service_of(boto)

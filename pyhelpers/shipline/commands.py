@@ -195,7 +195,7 @@ COMMANDS: tuple[Command, ...] = (
         name="follow",
         summary="judge and finish a detached deploy, from AWS state alone (any agent, any directory)",
         description="Watches what 'deploy --detach' set under way through completion and the stability window, "
-                    "then tags it known good and finishes, or returns the service to its last revision known "
+                    "then marks it known good and finishes, or returns the service to its last revision known "
                     "good: the same verdict, exit codes and record as an attached deploy.",
         example="shipline follow --environment staging rolling/ecs-svc/1234567890/webapp:42",
         target="shipline.deployment.engine:follow",

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from deploying import bootstrapped, config_of, healthy_on, service_of, steady, wait_for, with_deploy_settings
+from deploying import (bootstrapped, config_of, healthy_on, known_good_of, service_of, steady, wait_for,
+                       with_deploy_settings)
 from helpers import git, run_cli, shipline_exe
 from shipline.deployment.engine import deploy, rollback
 from shipline.deployment.infra import bootstrap, check
@@ -308,8 +309,8 @@ def test_a_deploy_beside_an_in_flight_deployment_is_refused_and_the_first_return
     assert second.returncode == 7, second.stdout + second.stderr
     message = json.loads(second.stdout)["error"]["message"]
     assert "is being deployed by run " in message and "--wait-for-lease" in message, message
-    assert not [c for c in recorder.calls(product_only=True, mutating_only=True)
-                if c.operation in ("UpdateService", "TagResource")]
+    assert not [c for c in recorder.calls(product_only=True, mutating_only=True) if c.operation == "UpdateService"]
+    assert known_good_of(app) == good
     out, err = first.communicate(timeout=300)
     assert first.returncode == 4, out + err   # it timed out (its deadline) and was put back
     assert f"back on {good.rsplit('/', 1)[-1]}" in json.loads(out)["error"]["message"]
@@ -343,7 +344,7 @@ def test_another_actors_release_during_verify_is_a_take_over_and_is_never_undone
     assert "another deploy took the service over" in message and "nothing was undone" in message, message
     assert "ECS rolled back" not in out + err
     product = [c.operation for c in recorder.calls(product_only=True, mutating_only=True)]
-    assert "UpdateService" not in product and "TagResource" not in product, product
+    assert "UpdateService" not in product and known_good_of(app) == good, product
     wait_for("their release steady", lambda: steady(boto))
     healthy_on(boto, theirs)
 

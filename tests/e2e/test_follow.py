@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from deploying import bootstrapped, config_of, healthy_on, service_of, steady, wait_for, with_deploy_settings
+from deploying import (bootstrapped, config_of, healthy_on, known_good_of, service_of, steady, wait_for,
+                       with_deploy_settings)
 from helpers import run_cli
-from shipline.deployment.known_good import LAST_GOOD_TAG
 
 
 @pytest.fixture
@@ -71,8 +71,7 @@ def test_a_detached_good_release_is_followed_to_success_from_another_agent(aws, 
     assert str(tmp_path / "agent-b-work") in result["record"]
     assert _after_verify(record) == ["verify", "known good", "revisions", "finish"]
     assert "adopt" in [p["phase"] for p in record["phases"]]
-    tags = boto("ecs").list_tags_for_resource(resourceArn=service_of(boto)["serviceArn"])["tags"]
-    assert {"key": LAST_GOOD_TAG, "value": result["task_definition"]} in tags
+    assert known_good_of(app) == result["task_definition"]  # in the deploy table, for the next agent
 
 
 def test_a_detached_late_crash_is_followed_to_the_same_rollback_as_an_attached_deploy(
@@ -96,7 +95,7 @@ def test_a_detached_late_crash_is_followed_to_the_same_rollback_as_an_attached_d
     record = json.loads(Path(error["record"]).read_text())
     for key in ("decision", "task_definition", "undo_target"):
         assert record[key] == attached_record[key], key
-    assert record["rollback"]["to"] == attached_record["rollback"]["to"] == good
+    assert record["rollback"]["to"] == attached_record["rollback"]["to"] == good == known_good_of(app)
     assert _after_verify(record) == _after_verify(attached_record) == ["verify", "undo", "way back", "undone"]
     assert "42" in next(p for p in record["phases"] if p["phase"] == "stability window failed")["reason"]
     wait_for("the service steady on the good revision", lambda: steady(boto))

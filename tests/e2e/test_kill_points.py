@@ -17,8 +17,9 @@ from deploying import (bootstrapped, config_of, healthy_on, lease_renewal, servi
 from helpers import run_cli, shipline_exe
 
 # The mutating calls of a deploy after bootstrap: UpdateItem (the deploy lease), RegisterTaskDefinition,
-# TagResource (the way back, before the first change), UpdateService, then TagResource (known good) and
-# DeregisterTaskDefinition when good, UpdateService (the way back) when bad, and UpdateItem (the lease released).
+# UpdateItem (the way back marked known good, before the first change), UpdateService, then UpdateItem (known
+# good) and DeregisterTaskDefinition when good, UpdateService (the way back) when bad, and UpdateItem (the lease
+# released).
 KILL_POINTS = (1, 2, 3, 4, 5, 6)
 
 

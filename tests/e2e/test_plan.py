@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from deploying import bootstrapped, config_of, product_mutations, service_of, with_deploy_settings
+from deploying import bootstrapped, config_of, known_good_of, product_mutations, service_of, with_deploy_settings
 from helpers import run_cli
 from shipline.deployment.engine import deploy, rollback
 from shipline.deployment.strategies import registry
@@ -60,7 +60,8 @@ def test_a_dry_run_plans_with_reads_only_and_execution_makes_exactly_the_planned
     back = rollback(config_of(app), environment="staging")
     assert back["decision"] == "succeeded" and service_of(boto)["taskDefinition"] == plan["target"]
     assert product_mutations(recorder) == _planned(plan) == ["dynamodb.UpdateItem", "ecs.UpdateService",
-                                                             "ecs.TagResource", "dynamodb.UpdateItem"]
+                                                             "dynamodb.UpdateItem", "dynamodb.UpdateItem"]
+    assert "known good" in plan["actions"][2]["action"] and known_good_of(app) == plan["target"]
 
 
 def test_the_plan_warns_of_each_setting_that_makes_deploys_slow(aws, boto, recorder, app, push_variant) -> None:

@@ -71,7 +71,7 @@ def test_an_expired_lease_is_taken_over_and_the_late_holder_makes_no_change(env,
     assert taker.taken_over is not None and taker.taken_over.run_id == "jenkins-web-1"
     recorder.clear()
     with pytest.raises(LeaseLost):
-        late.fence("ecs.TagResource")
+        late.fence("ecs.UpdateService")
     late.renew()
     late.release({})
     assert recorder.calls(mutating_only=True) == []

@@ -48,7 +48,7 @@ def test_an_error_after_auto_scaling_was_suspended_still_restores_it_and_complet
                Action("shift", ("ecs.UpdateService",), run=_did("shift", done, error=OperationFailed("throttled"))),
                Action("verify", run=_did("verify", done)),
                Action("restore", ("x.Restore",), always=True, run=_did("restore", done)),
-               Action("tag", ("ecs.TagResource",), run=_did("tag", done))]
+               Action("known good", ("dynamodb.UpdateItem",), run=_did("known good", done))]
     with pytest.raises(OperationFailed, match="throttled"):
         execute(_plan(tmp_path, actions))
     assert done == ["suspend", "shift", "restore"]

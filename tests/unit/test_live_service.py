@@ -65,8 +65,8 @@ def test_a_missing_cluster_is_awss_own_error_when_required_and_none_when_looked_
 
 def test_the_live_service_carries_its_revision_launch_type_network_and_load_balancers(ecs) -> None:
     fake = ecs([SERVICE])
-    live = describe_service(ENV, tags=True)
-    assert fake.calls == [{"cluster": "main", "services": ["web"], "include": ["TAGS"]}]
+    live = describe_service(ENV)
+    assert fake.calls == [{"cluster": "main", "services": ["web"]}]
     assert live == LiveService(arn=SERVICE["serviceArn"], revision=TD, launch_type="FARGATE", capacity_providers=(),
                                network_configuration=SERVICE["networkConfiguration"],
                                load_balancers=tuple(SERVICE["loadBalancers"]), controller="ECS", description=SERVICE)

@@ -22,6 +22,6 @@ class DeployContext:
         self.ecs = aws.client("ecs", region=self.env.region, role_arn=self.env.role_arn)
         self.elb = aws.client("elbv2", region=self.env.region, role_arn=self.env.role_arn)
 
-    def describe_service(self, tags: bool = False) -> dict[str, Any]:
-        """The live service's description (with its tags when `tags`)."""
-        return describe_service(self.env, tags=tags).description
+    def describe_service(self) -> dict[str, Any]:
+        """The live service's description."""
+        return describe_service(self.env).description

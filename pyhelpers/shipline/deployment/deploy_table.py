@@ -1,5 +1,6 @@
 """The deploy table: one DynamoDB table per account and region, created by `infra bootstrap`, where the
-guards keep what any agent must find: a service's deploy lease (sk "lease") and its freeze (sk "freeze").
+guards keep what any agent must find: a service's deploy lease (sk "lease", which also names its last
+revision known good) and its freeze (sk "freeze").
 
 Items are keyed by the service ("<cluster>/<service>") and a kind; every write that decides something is
 conditional, so two agents never both win.

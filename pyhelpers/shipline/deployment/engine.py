@@ -2,10 +2,10 @@
 
 Where a deploy starts is decided from the live service alone (starting_point.py): a re-run adopts its
 own deployment, a deploy beside another in-flight deployment is refused (exit 7). The plan (plan.py)
-lists every change in order: (register) -> (tag the way back) -> (pre_deploy task) -> (suspend auto
-scaling) -> the strategy's shift -> verify (completion, then the stability window) -> (restore auto
-scaling) -> tag known good -> finish; on failure, the strategy's way back to the last revision known good
-(a tag on the service). A rollback is the strategy's way back, planned and recorded the same way.
+lists every change in order: (register) -> (mark the way back known good) -> (pre_deploy task) -> (suspend
+auto scaling) -> the strategy's shift -> verify (completion, then the stability window) -> (restore auto
+scaling) -> mark known good -> finish; on failure, the strategy's way back to the last revision known good
+(named on the service's lease item in the deploy table). A rollback is the strategy's way back, planned and recorded the same way.
 Exit 0 on success; 1 when it failed and the service is back on its last good revision; 4 on timeout
 (after putting it back); 5 when putting it back failed too (the message says in which state the service
 is); 7 when another deploy took the service over (nothing undone). The record is written when the run

@@ -1,18 +1,17 @@
-"""The last revision known good, kept AWS-side: a tag on the service, so a re-run on a fresh agent (no
-local files) finds the way back. Written only for a revision that passed its stability window (or, once,
-for the revision a service ran steadily before shipline's first deploy of it)."""
+"""The last revision known good: the way back a failed deploy returns to. It lives in the deploy table, on
+the service's lease item (`known_good`, `known_good_since`), so a re-run on a fresh agent (no local files)
+finds it in the read that plans it, and writing it is fenced like the lease's other writes: a holder whose
+lease was taken over cannot mark anything good (Lease.mark_good). Written only for a revision that passed
+its stability window, a rollback's target, or, once, the revision a service ran steadily before shipline's
+first deploy of it (a service whose item names none: starting_point.assess)."""
 from __future__ import annotations
 
 from typing import Any
 
-LAST_GOOD_TAG = "shipline:last-good"
+ATTRIBUTE = "known_good"         # the task-definition ARN
+SINCE = "known_good_since"       # when it was marked (UTC, ISO 8601)
 
 
-def last_good(service: dict[str, Any]) -> str | None:
-    """The task-definition ARN the tag names, from a service described with include=['TAGS']."""
-    return next((t["value"] for t in service.get("tags", []) if t.get("key") == LAST_GOOD_TAG), None)
-
-
-def mark_good(ecs: Any, service_arn: str, task_definition: str) -> None:
-    """Name `task_definition` as the service's last revision known good."""
-    ecs.tag_resource(resourceArn=service_arn, tags=[{"key": LAST_GOOD_TAG, "value": task_definition}])
+def known_good(item: dict[str, Any] | None) -> str | None:
+    """The task-definition ARN the service's lease item (plain values) names known good; None: none yet."""
+    return None if item is None else item.get(ATTRIBUTE)

@@ -6,6 +6,7 @@ is free, expired, already this run's, or a paused or detached deploy this run co
 version. While a deploy runs, a heartbeat renews the lease, and every mutating AWS call of the run first
 checks that the version is still its own (aws.guarded), so a holder paused past expiry and taken over
 makes no further change when it wakes. A paused or detached deploy keeps its lease for `lease.hold`.
+The item also names the service's last revision known good (known_good.py), written under the same fence.
 """
 from __future__ import annotations
 
@@ -21,12 +22,13 @@ from typing import Any, Iterator
 from ..errors import RefusedByGuard
 from .deploy_table import DeployTable, attribute, missing_table, plain
 from .identity import DeployIdentity
+from .known_good import ATTRIBUTE, SINCE
 
 log = logging.getLogger(__name__)
 KIND = "lease"
 FREE, RUNNING, PAUSED, DETACHED = "free", "running", "paused", "detached"
 NAMES = {f"#{n}": n for n in ("run_id", "environment", "release", "host", "since", "expires_at", "state", "version",
-                              "handle", "point", "record")}
+                              "handle", "point", "record", ATTRIBUTE, SINCE)}
 
 
 class LeaseLost(RefusedByGuard):
@@ -170,9 +172,21 @@ class Lease:
                     return
             else:
                 self._lose(holder)
-        raise LeaseLost(f"{call} not made: the deploy lease of {self.identity.service} is no longer this run's "
-                        f"(now: {self.lost.describe(time.time())}); this run changes nothing more",
-                        details={"holder": self.lost.to_json(time.time())})
+        raise self._lost_error(call)
+
+    def mark_good(self, task_definition: str) -> None:
+        """Name `task_definition` the service's last revision known good, only while the lease is still this
+        run's (one conditional write); LeaseLost (exit 7) when it is not: nothing is marked."""
+        if self.lost is None:
+            try:
+                self._write(f"SET #{ATTRIBUTE} = :good, #{SINCE} = :marked",
+                            "#version = :version AND #run_id = :run_id",
+                            {":good": task_definition, ":marked": _iso(time.time()), ":version": self.version,
+                             ":run_id": self.identity.run_id})
+                return
+            except self.table.client.exceptions.ConditionalCheckFailedException:
+                self._lose(self.holder())
+        raise self._lost_error(f"marking {task_definition.rsplit('/', 1)[-1]} known good")
 
     def renew(self) -> None:
         """Extend the lease by `ttl`, only while it is still this run's version (never once seen lost)."""
@@ -254,6 +268,13 @@ class Lease:
     def _lose(self, holder: Holder | None) -> None:
         """Note that the lease is no longer this run's: `holder` holds it (None: nobody does)."""
         self.lost = holder or NOBODY
+
+    def _lost_error(self, what: str) -> LeaseLost:
+        assert self.lost is not None
+        now = time.time()
+        return LeaseLost(f"{what} not made: the deploy lease of {self.identity.service} is no longer this run's "
+                         f"(now: {self.lost.describe(now)}); this run changes nothing more",
+                         details={"holder": self.lost.to_json(now)})
 
     def owns(self, params: dict[str, Any]) -> bool:
         """Whether a call with `params` is one of the lease's own writes to the deploy table."""

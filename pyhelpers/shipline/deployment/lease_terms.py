@@ -1,6 +1,6 @@
 """How a run holds its service's lease, as plan actions: the terms it takes the lease on (from the holder
-seen when planning), the points where it pauses awaiting approval, and the end of a paused deploy that a
-rollback aborts."""
+seen when planning), the revision known good read with it, the points where it pauses awaiting approval,
+and the end of a paused deploy that a rollback aborts."""
 from __future__ import annotations
 
 import dataclasses
@@ -14,18 +14,20 @@ from ..errors import Paused
 from .context import DeployContext
 from .deploy_table import DeployTable
 from .identity import DeployIdentity
-from .lease import PAUSED, Holder, Lease
+from .known_good import known_good
+from .lease import KIND, PAUSED, Holder, Lease
 from .run import Run
 from .watch import Outcome
 
 
 @dataclass(frozen=True)
 class LeaseTerms:
-    """How a run takes its service's lease: the holder seen when planning, and what this run may take
-    over beside a free, expired or own lease."""
+    """How a run takes its service's lease: the holder seen when planning (and the revision the lease item
+    names known good), and what this run may take over beside a free, expired or own lease."""
 
     lease: Lease
     holder: Holder | None
+    known_good: str | None = None      # the service's last revision known good, from the same read
     wait: float = 0.0                  # --wait-for-lease: seconds to wait for another holder
     continues: str | None = None       # the handle of the detached (or paused) deploy this run continues
     aborts_paused: bool = False        # a rollback takes over any paused or detached deploy
@@ -46,7 +48,7 @@ class LeaseTerms:
         return None
 
     def for_release(self, release: str) -> "LeaseTerms":
-        """The same terms (and the holder already read) for a run of another release."""
+        """The same terms (and the lease item already read) for a run of another release."""
         lease = self.lease
         identity = dataclasses.replace(lease.identity, release=release)
         return dataclasses.replace(self, lease=Lease(lease.table, identity, lease.ttl, lease.hold_for))
@@ -75,11 +77,14 @@ class LeaseTerms:
 
 
 def leasing(ctx: DeployContext, release: str, run_id: str, **terms: Any) -> LeaseTerms:
-    """The lease terms of a run of `release` on ctx's service (one read of the lease)."""
+    """The lease terms of a run of `release` on ctx's service, with its last revision known good (one read
+    of the lease item)."""
     env = ctx.env
     identity = DeployIdentity(f"{env.cluster}/{env.service}", env.name, release, run_id)
-    lease = Lease(DeployTable(env), identity, env.deploy.lease.ttl, env.deploy.lease.hold)
-    return LeaseTerms(lease, lease.holder(), **terms)
+    table = DeployTable(env)
+    item = table.get(KIND)
+    return LeaseTerms(Lease(table, identity, env.deploy.lease.ttl, env.deploy.lease.hold), Holder.of(item),
+                      known_good(item), **terms)
 
 
 def pause_actions(ctx: DeployContext, lease: LeaseTerms) -> dict[str, list[Action]]:

@@ -23,8 +23,7 @@ from .autoscaling import suspension
 from .context import DeployContext
 from .deploy_table import DeployTable
 from .guards import deploy_refusal, release_refusal, schema_refusal
-from .known_good import last_good, mark_good
-from .lease import DETACHED, PAUSED
+from .lease import DETACHED, PAUSED, Lease
 from .lease_terms import LeaseTerms, abort, leasing, pause_actions
 from .record import Record
 from .revisions import active_revisions, family_and_revision, revisions_to_deregister
@@ -114,9 +113,10 @@ def plan_deploy(env: ResolvedEnvironment, *, strategy: str, target: str | None,
                     task_definition=target or "", previous_task_definition=None, run_id=run_id,
                     parameters={**env.deploy.model_dump(mode="json"), "stability_window": env.stability_window})
     ctx = DeployContext(env, target or "", None)
-    service = ctx.describe_service(tags=True)
-    start = assess(service, target or "(a new revision)")
-    lease = leasing(ctx, image or target or "", run_id, wait=wait_for_lease, continues=start.adopt, resumes=resume)
+    service = ctx.describe_service()
+    lease = leasing(ctx, image or target or "", run_id, wait=wait_for_lease, resumes=resume)
+    start = assess(service, target or "(a new revision)", lease.known_good)
+    lease = dataclasses.replace(lease, continues=start.adopt)  # the lease item read once
     release_warnings: list[str] = []
     # the guards stop new changes; a re-run judging its own deployment already under way goes on
     refusal = None if start.adopt else deploy_refusal(env, DeployTable(env), dt.datetime.now(dt.timezone.utc), force)
@@ -142,9 +142,9 @@ def plan_deploy(env: ResolvedEnvironment, *, strategy: str, target: str | None,
     if target is None and document is not None:
         actions.append(_register(ctx, document))
     if start.assumed_good and start.known_good is not None:
-        actions.append(Action(f"tag {_short(start.known_good)} as the service's last revision known good",
-                              ("ecs.TagResource",), reason="it ran steadily before this deploy: the way back",
-                              run=lambda run: _mark_good(run, service["serviceArn"], start.known_good,
+        actions.append(Action(f"mark {_short(start.known_good)} as the service's last revision known good",
+                              ("dynamodb.UpdateItem",), reason="it ran steadily before this deploy: the way back",
+                              run=lambda run: _mark_good(run, lease.lease, start.known_good,
                                                          "it ran steadily before this deploy")))
     if env.deploy.pre_deploy is not None and start.adopt is None and lease.resumed_at is None:
         actions.append(_pre_deploy(ctx))  # a resumed deploy ran it before its pause
@@ -155,7 +155,7 @@ def plan_deploy(env: ResolvedEnvironment, *, strategy: str, target: str | None,
         shift = chosen.shift_actions(ctx, force=start.running == target)
         actions += shift[:-1] + [_handing(shift[-1])]
     family = document["family"] if document is not None else family_and_revision(target or "")[0]
-    actions += _judge_and_finish(ctx, chosen, start, service, facts, family, registering=target is None,
+    actions += _judge_and_finish(ctx, chosen, start, lease.lease, facts, family, registering=target is None,
                                  resume=suspended[1] if suspended else None, pauses=pauses)
     way_back = chosen.way_back(ctx, start.known_good, start.adopt) if start.known_good else []
     return _plan("deploy", ctx, record, chosen, start, record_dir, actions, way_back, facts, lease)
@@ -163,7 +163,7 @@ def plan_deploy(env: ResolvedEnvironment, *, strategy: str, target: str | None,
 
 def plan_follow(env: ResolvedEnvironment, *, token: str, record_dir: Path, run_id: str) -> DeployPlan:
     """The plan that picks up a detached deploy from AWS state alone: judge what the token's handle names,
-    then finish, or take the strategy's way back to the last revision known good (the service's tag)."""
+    then finish, or take the strategy's way back to the last revision known good (the deploy table's)."""
     name, handle, target = parse_token(token)
     chosen = load_strategy(name)
     record = Record(service=env.service, environment=env.name, strategy=chosen.name, image=None,
@@ -171,14 +171,14 @@ def plan_follow(env: ResolvedEnvironment, *, token: str, record_dir: Path, run_i
                     parameters={**env.deploy.model_dump(mode="json"), "stability_window": env.stability_window,
                                 "following": token})
     ctx = DeployContext(env, "", None)
-    service = ctx.describe_service(tags=True)
+    service = ctx.describe_service()
     try:
         arn = ctx.ecs.describe_task_definition(taskDefinition=target)["taskDefinition"]["taskDefinitionArn"]
     except ctx.ecs.exceptions.ClientException:
         raise BadInput(f"follow: task definition {target} (from {token!r}) not found") from None
     ctx.task_definition = record.task_definition = arn
     lease = leasing(ctx, arn, run_id, continues=handle)
-    known_good = last_good(service)
+    known_good = lease.known_good
     primary = service["deployments"][0] if service.get("deployments") else {}
     already_good = known_good == arn and primary.get("id") == handle and primary.get("rolloutState") == "COMPLETED"
     start = StartingPoint(running=primary.get("taskDefinition", ""), known_good=known_good, assumed_good=False,
@@ -189,7 +189,7 @@ def plan_follow(env: ResolvedEnvironment, *, token: str, record_dir: Path, run_i
     if already_good:
         verify = _verify(ctx, chosen, start, chosen.health_signal(ctx, facts))
         return _plan("deploy", ctx, record, chosen, start, record_dir, [verify], [], facts, lease)
-    actions = _judge_and_finish(ctx, chosen, start, service, facts, family_and_revision(arn)[0],
+    actions = _judge_and_finish(ctx, chosen, start, lease.lease, facts, family_and_revision(arn)[0],
                                 registering=False, resume=None, pauses=pause_actions(ctx, lease))
     way_back = chosen.way_back(ctx, known_good, handle) if known_good else []
     return _plan("deploy", ctx, record, chosen, start, record_dir, actions, way_back, facts, lease)
@@ -209,14 +209,14 @@ def parse_token(token: str) -> tuple[str, str, str]:
     return name, handle, target
 
 
-def _judge_and_finish(ctx: DeployContext, chosen: Strategy, start: StartingPoint, service: dict[str, Any],
+def _judge_and_finish(ctx: DeployContext, chosen: Strategy, start: StartingPoint, lease: Lease,
                       facts: dict[str, Any], family: str, *, registering: bool,
                       resume: Action | None, pauses: dict[str, list[Action]]) -> list[Action]:
-    """Verify, (restore auto scaling), (pause before known good), tag the new revision known good, finish."""
+    """Verify, (restore auto scaling), (pause before known good), mark the new revision known good, finish."""
     actions = [_verify(ctx, chosen, start, chosen.health_signal(ctx, facts))] + ([resume] if resume else [])
     actions += pauses.get("before-known-good", [])
-    actions.append(Action("tag the new revision as the service's last revision known good", ("ecs.TagResource",),
-                          run=lambda run: _mark_good(run, service["serviceArn"], ctx.task_definition)))
+    actions.append(Action("mark the new revision as the service's last revision known good",
+                          ("dynamodb.UpdateItem",), run=lambda run: _mark_good(run, lease, ctx.task_definition)))
     return actions + chosen.finish(ctx, revisions_to_deregister(ctx, family, registering=registering))
 
 
@@ -230,20 +230,20 @@ def plan_rollback(env: ResolvedEnvironment, *, to: str | None, record_dir: Path,
                     task_definition="", previous_task_definition=None, run_id=run_id,
                     parameters={"strategy": chosen.name, "rollback_timeout": env.deploy.rollback_timeout})
     ctx = DeployContext(env, "", None)
-    service = ctx.describe_service(tags=True)
+    service = ctx.describe_service()
     current = service["taskDefinition"]
     record.previous_task_definition = current
     facts = _facts(ctx, service, None)
     held = leasing(ctx, current, run_id, aborts_paused=True)
     if to is None and held.holder is not None and held.holder.state in (PAUSED, DETACHED) and \
-            last_good(service) == current:  # a deploy paused before its traffic moved: nothing to undo
+            held.known_good == current:  # a deploy paused before its traffic moved: nothing to undo
         ctx.task_definition = ctx.known_good = record.task_definition = record.undo_target = current
         start = StartingPoint(running=current, known_good=current, assumed_good=False)
         return _plan("rollback", ctx, record, chosen, start, record_dir, [abort(held.holder, current)], [], facts,
                      held)
-    target = _rollback_target(ctx, current, last_good(service), to)
+    target = _rollback_target(ctx, current, held.known_good, to)
     ctx.task_definition = ctx.known_good = record.task_definition = record.undo_target = target
-    lease = held.for_release(target)  # the holder read once
+    lease = held.for_release(target)  # the lease item read once
     start = StartingPoint(running=current, known_good=target, assumed_good=False)
     refusal = schema_refusal(recorded(ctx.ecs, current).levels, recorded(ctx.ecs, target).levels, rollback=True,
                              force_reason=force) if target != current else None
@@ -253,8 +253,8 @@ def plan_rollback(env: ResolvedEnvironment, *, to: str | None, record_dir: Path,
     suspended = suspension(ctx)
     actions = ([suspended[0]] if suspended else []) + _judged(chosen.way_back(ctx, target, None))
     actions += [suspended[1]] if suspended else []
-    actions.append(Action(f"tag {_short(target)} as the service's last revision known good", ("ecs.TagResource",),
-                          run=lambda run: _mark_good(run, service["serviceArn"], target)))
+    actions.append(Action(f"mark {_short(target)} as the service's last revision known good", ("dynamodb.UpdateItem",),
+                          run=lambda run: _mark_good(run, lease.lease, target)))
     return _plan("rollback", ctx, record, chosen, start, record_dir, actions, [], facts, lease)
 
 
@@ -397,9 +397,10 @@ def _judged(way_back: list[Action]) -> list[Action]:
     return way_back[:-1] + [dataclasses.replace(last, run=run)]
 
 
-def _mark_good(run: Run, service_arn: str, task_definition: str | None, assumed: str | None = None) -> None:
+def _mark_good(run: Run, lease: Lease, task_definition: str | None, assumed: str | None = None) -> None:
+    """Name the revision known good in the deploy table, fenced by the lease (LeaseLost when it is lost)."""
     assert task_definition is not None
-    mark_good(run.ctx.ecs, service_arn, task_definition)
+    lease.mark_good(task_definition)
     run.record.phase("known good", task_definition=task_definition, **({"assumed": assumed} if assumed else {}))
 
 

@@ -22,7 +22,7 @@ class LiveService:
     network_configuration: dict[str, Any] | None
     load_balancers: tuple[dict[str, Any], ...]
     controller: str                              # its deployment controller: ECS, CODE_DEPLOY or EXTERNAL
-    description: dict[str, Any]                  # the whole description: deployments, counts, events, tags
+    description: dict[str, Any]                  # the whole description: deployments, counts, events
 
     @classmethod
     def of(cls, description: dict[str, Any]) -> LiveService:
@@ -35,20 +35,20 @@ class LiveService:
                    description=description)
 
 
-def describe_service(env: ResolvedEnvironment, *, tags: bool = False, fix: str = BOOTSTRAP) -> LiveService:
-    """The environment's ACTIVE service (with its tags when `tags`). EnvironmentProblem (exit 3) ending with
-    `fix` when there is none; a missing cluster is AWS's own error (exit 3, a missing AWS resource)."""
-    found = _active(_ecs(env), env, tags)
+def describe_service(env: ResolvedEnvironment, *, fix: str = BOOTSTRAP) -> LiveService:
+    """The environment's ACTIVE service. EnvironmentProblem (exit 3) ending with `fix` when there is none; a
+    missing cluster is AWS's own error (exit 3, a missing AWS resource)."""
+    found = _active(_ecs(env), env)
     if found is None:
         raise EnvironmentProblem(f"service {env.service} not found in cluster {env.cluster}: {fix}")
     return LiveService.of(found)
 
 
-def find_service(env: ResolvedEnvironment, *, tags: bool = False) -> LiveService | None:
+def find_service(env: ResolvedEnvironment) -> LiveService | None:
     """The environment's ACTIVE service, or None when it or its cluster does not exist (yet)."""
     ecs = _ecs(env)
     try:
-        found = _active(ecs, env, tags)
+        found = _active(ecs, env)
     except ecs.exceptions.ClusterNotFoundException:
         return None
     return LiveService.of(found) if found is not None else None
@@ -58,7 +58,6 @@ def _ecs(env: ResolvedEnvironment) -> Any:
     return aws.client("ecs", region=env.region, role_arn=env.role_arn)
 
 
-def _active(ecs: Any, env: ResolvedEnvironment, tags: bool) -> dict[str, Any] | None:
-    services = ecs.describe_services(cluster=env.cluster, services=[env.service],
-                                     **({"include": ["TAGS"]} if tags else {}))["services"]
+def _active(ecs: Any, env: ResolvedEnvironment) -> dict[str, Any] | None:
+    services = ecs.describe_services(cluster=env.cluster, services=[env.service])["services"]
     return services[0] if services and services[0].get("status") == "ACTIVE" else None
