@@ -363,6 +363,28 @@ def test_each_load_balancer_is_served_at_its_own_loopback_address(aws, elb, vpc,
     assert {row["url"] for row in rows} == {f"http://{first['DNSName']}:80", f"http://{second['DNSName']}:80"}
 
 
+def test_a_listener_port_that_cannot_be_bound_is_served_at_another_port(aws, elb, vpc, alb, apps):
+    """Port 80 taken on the address (as it is, in effect, for a user who may not bind below 1024): served
+    at 10080; another port taken: at a free one. endpoints() and endpoints.json say where."""
+    balancer = alb("moved")
+    host = balancer["DNSName"]
+    arn = group(elb, vpc, "moved", apps("app"))
+    with socket.socket() as low, socket.socket() as high:
+        low.bind((host, 80))
+        high.bind((host, 8080))
+        low.listen()
+        high.listen()
+        served = {}
+        for port in (80, 8080):
+            listener = elb.create_listener(LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="HTTP", Port=port,
+                                           DefaultActions=[{"Type": "forward", "TargetGroupArn": arn}])["Listeners"][0]
+            served[port] = endpoint(aws, listener["ListenerArn"]).port
+    assert served[80] == 10080 and served[8080] not in (8080, 10080)
+    assert all(Client(host, port).name() == "app" for port in served.values())
+    rows = json.loads((aws.state_dir / "elb" / "endpoints.json").read_text())
+    assert {(row["listener_port"], row["url"]) for row in rows} == {(p, f"http://{host}:{served[p]}") for p in served}
+
+
 def test_every_request_is_one_access_log_line(aws, elb, vpc, alb, apps):
     balancer = alb("logged")
     app = apps("app")
