@@ -67,8 +67,9 @@ def test_a_weighted_listener_splits_real_requests_between_two_revisions_task_con
     print(f"90/10 over 2,000 requests to task containers: v1 {seen['v1'] / 20:.2f}%, v2 {seen['v2'] / 20:.2f}%")
     assert 87 <= seen["v1"] / 20 <= 93
 
-    lines = Path(served.access_log).read_text().splitlines()
-    assert len(lines) == 2000
+    lines = wait_for("the access log's 2,000 lines (each written just after its response)",
+                     lambda: len(Path(served.access_log).read_text().splitlines()) == 2000 and
+                     Path(served.access_log).read_text().splitlines(), timeout=5)
     targets = {arn: {t["Target"]["Port"] for t in elb.describe_target_health(TargetGroupArn=arn)[
         "TargetHealthDescriptions"]} for arn in groups.values()}
     for line in lines:

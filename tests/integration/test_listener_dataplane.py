@@ -153,6 +153,14 @@ def endpoint(aws, listener_arn: str):
     return next(e for e in aws.listeners.endpoints() if e.listener_arn == listener_arn)
 
 
+def log_lines(path: str, count: int) -> list[str]:
+    """The access log's lines once it has `count` (a line is written just after its response is sent)."""
+    lines = wait_for(f"{count} access-log lines", lambda: len(Path(path).read_text().splitlines()) >= count and
+                     Path(path).read_text().splitlines())
+    assert len(lines) == count, lines
+    return lines
+
+
 def listening(host: str, port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
@@ -173,7 +181,7 @@ def test_a_target_that_refuses_connections_gets_the_client_a_502(aws, elb, vpc, 
                                    DefaultActions=[{"Type": "forward", "TargetGroupArn": arn}])["Listeners"][0]
     status, body, response = Client(balancer["DNSName"], endpoint(aws, listener["ListenerArn"]).port).get("/x")
     assert status == 502 and b"502 Bad Gateway" in body and response.getheader("Server") == "awselb/2.0"
-    line = Path(endpoint(aws, listener["ListenerArn"]).access_log).read_text().splitlines()[-1]
+    line = log_lines(endpoint(aws, listener["ListenerArn"]).access_log, 1)[-1]
     assert f" {arn} 127.0.0.1:{dead_port} 502 - " in line
 
 
@@ -191,6 +199,26 @@ def test_a_silent_target_gets_a_504_after_the_idle_timeout_in_real_seconds(aws, 
     assert status == 504 and b"504 Gateway Timeout" in body
     assert 0.9 <= time.monotonic() - started < 2.5
     assert client.get("/")[0] == 200  # the client's connection is still good
+
+
+def test_a_malformed_body_gets_a_400_and_an_idle_client_is_cut_after_the_idle_timeout(aws, elb, vpc, alb, apps):
+    balancer = alb("strict")
+    elb.modify_load_balancer_attributes(LoadBalancerArn=balancer["LoadBalancerArn"], Attributes=[
+        {"Key": "idle_timeout.timeout_seconds", "Value": "1"}])
+    app = apps("app")
+    arn = group(elb, vpc, "strict", app)
+    listener = elb.create_listener(LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                                   DefaultActions=[{"Type": "forward", "TargetGroupArn": arn}])["Listeners"][0]
+    port = endpoint(aws, listener["ListenerArn"]).port
+    with socket.create_connection((balancer["DNSName"], port)) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: many\r\n\r\n")
+        assert sock.recv(100).startswith(b"HTTP/1.1 400")
+    assert app.hits == 0
+    with socket.create_connection((balancer["DNSName"], port)) as sock:
+        sock.settimeout(5)
+        started = time.monotonic()
+        assert sock.recv(100) == b""  # closed by the listener, the client having sent nothing
+        assert 0.9 <= time.monotonic() - started < 2.5
 
 
 def test_a_group_with_no_targets_answers_503(aws, elb, vpc, alb):
@@ -397,8 +425,7 @@ def test_every_request_is_one_access_log_line(aws, elb, vpc, alb, apps):
     client = Client(balancer["DNSName"], endpoint(aws, listener["ListenerArn"]).port)
     for path in ("/a", "/b?x=1", "/fixed"):
         client.get(path)
-    lines = Path(endpoint(aws, listener["ListenerArn"]).access_log).read_text().splitlines()
-    assert len(lines) == 3
+    lines = log_lines(endpoint(aws, listener["ListenerArn"]).access_log, 3)
     row = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z) 127\.0\.0\.1:\d+ (\S+) (\S+) (\d{3}) (\S+) "
                      r"(\d+\.\d{6}) \"GET (\S+) HTTP/1\.1\"")
     fields = [row.fullmatch(line).groups()[1:] for line in lines]

@@ -155,9 +155,9 @@ def listener_rules(handle: Any) -> list[Rule]:
 
 
 def idle_timeout(account: str, region: str, load_balancer_arn: str) -> float:
-    """The load balancer's idle timeout in seconds (60 unless set; 0 when it is gone)."""
+    """The load balancer's idle timeout in seconds (ELB's default, 60, unless set or when it is gone)."""
     balancer = _elbv2(account, region).load_balancers.get(load_balancer_arn)
-    return float(balancer.attrs.get("idle_timeout.timeout_seconds", 60)) if balancer else 0.0
+    return float((balancer.attrs if balancer else {}).get("idle_timeout.timeout_seconds", 60))
 
 
 def target_group_attributes(account: str, region: str, group_arn: str) -> dict[str, str]:

@@ -99,7 +99,8 @@ class DataPlane:
         address = self._addresses[facts.load_balancer_arn]
         log = self.directory / f"{facts.load_balancer_name}-{facts.port}-{facts.arn.rsplit('/', 1)[-1]}.log"
         router = ListenerRouter(account, region, facts, self.health)
-        server = ListenerServer(address, facts.port, router, log,
+        server = ListenerServer(address, facts.port, router,
+                                lambda: bridge.idle_timeout(account, region, facts.load_balancer_arn), log,
                                 fallback_port=facts.port + 10000 if facts.port < 1024 else None)
         self._served[facts.arn] = (Endpoint(facts.load_balancer_arn, facts.arn, address, facts.port, server.port,
                                             str(log)), server)
@@ -142,8 +143,7 @@ class ListenerRouter:
         if sticky:
             seconds = int(attributes.get("stickiness.lb_cookie.duration_seconds", 86400))
             cookies.append(routing.target_cookie(group, port, seconds))
-        timeout = bridge.idle_timeout(self.account, self.region, self.facts.load_balancer_arn)
-        return Forward(group, port, timeout, cookies)
+        return Forward(group, port, cookies)
 
 
 def _in_region(by_arn: dict[str, object], account: str, region: str) -> list[str]:

@@ -3,7 +3,8 @@
 As an Application Load Balancer does: hop-by-hop headers are dropped, X-Forwarded-For / -Proto / -Port
 and X-Amzn-Trace-Id added, the Host header kept; a target that refuses the connection, drops it or
 answers garbage gets the client a 502, one silent for the load balancer's idle timeout (real seconds,
-never scaled: it is what the app is asked) a 504; the error pages are ELB's (`Server: awselb/2.0`).
+never scaled: it is what the app is asked) a 504, a request with a malformed body a 400; the error
+pages are ELB's (`Server: awselb/2.0`). A client connection idle for the idle timeout is closed.
 
 Every request is one line of the listener's access log, fields separated by spaces:
 `time client target_group target elb_status target_status seconds "request"` (`-` for a field that
@@ -38,7 +39,6 @@ class Forward:
 
     group: str
     port: int
-    timeout: float
     cookies: list[Sticky] = field(default_factory=list)
 
 
@@ -68,9 +68,10 @@ class ListenerServer:
     """Serves one listener on `address`: its own port when it can be bound, else `fallback_port`, else
     any free port (`port` says which)."""
 
-    def __init__(self, address: str, listener_port: int, router: Router, access_log: Path,
-                 fallback_port: int | None = None) -> None:
+    def __init__(self, address: str, listener_port: int, router: Router, idle_timeout: Callable[[], float],
+                 access_log: Path, fallback_port: int | None = None) -> None:
         self.address, self.listener_port, self.router = address, listener_port, router
+        self.idle_timeout = idle_timeout
         self.access_log = access_log
         access_log.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(access_log, "a", buffering=1, encoding="utf-8")
@@ -145,8 +146,9 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def setup(self) -> None:
-        super().setup()
         self.listener = self.server.listener
+        self.timeout = self.listener.idle_timeout()  # the client side's idle limit (StreamRequestHandler's)
+        super().setup()
         self._upstream: dict[int, http.client.HTTPConnection] = {}
         self.listener.opened(self)
 
@@ -174,7 +176,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         started = time.monotonic()
-        body = self._body()
+        try:
+            body = self._body()
+        except ValueError:  # a Content-Length or chunk size that is no number
+            self.close_connection = True
+            self._answer(elb_error(400))
+            return
         url = urlsplit(self.path)
         request = Request(self.command, url.path or "/", url.query, self.headers.get("Host", ""), self.headers,
                           self.client_address[0], _cookies(self.headers.get_all("Cookie") or []))
@@ -224,7 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
         for attempt in (1, 2):
             reused = forward.port in self._upstream
             connection = self._upstream.pop(forward.port, None) or \
-                http.client.HTTPConnection("127.0.0.1", forward.port, timeout=forward.timeout)
+                http.client.HTTPConnection("127.0.0.1", forward.port, timeout=self.listener.idle_timeout())
             try:
                 connection.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
                 for key, value in headers:
