@@ -78,6 +78,7 @@ class ListenerServer:
         self._log_lock = threading.Lock()
         self._handlers: set[_Handler] = set()
         self._handlers_lock = threading.Lock()
+        self._stopping = False
         self._server = _bind(address, [listener_port, fallback_port, 0], self)
         self.port: int = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
@@ -88,6 +89,7 @@ class ListenerServer:
         """Stop accepting, cut every open connection (client and target side), wait for every thread."""
         self._server.shutdown()
         with self._handlers_lock:
+            self._stopping = True
             handlers = list(self._handlers)
         for handler in handlers:
             handler.cut()
@@ -99,9 +101,12 @@ class ListenerServer:
         with self._log_lock:
             self._log.write(line + "\n")
 
-    def opened(self, handler: "_Handler") -> None:
+    def opened(self, handler: "_Handler") -> bool:
+        """Track a new connection; False when the listener is stopping (the connection is to be cut)."""
         with self._handlers_lock:
-            self._handlers.add(handler)
+            if not self._stopping:
+                self._handlers.add(handler)
+            return not self._stopping
 
     def closed(self, handler: "_Handler") -> None:
         with self._handlers_lock:
@@ -150,7 +155,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.timeout = self.listener.idle_timeout()  # the client side's idle limit (StreamRequestHandler's)
         super().setup()
         self._upstream: dict[int, http.client.HTTPConnection] = {}
-        self.listener.opened(self)
+        if not self.listener.opened(self):
+            self.cut()  # accepted just before the listener stopped
 
     def finish(self) -> None:
         self.listener.closed(self)
