@@ -444,10 +444,13 @@ def test_deleting_and_resetting_leave_nothing_listening(aws, elb, vpc, alb, apps
     assert not listening(host, 80) and listening(host, 8080)
     elb.modify_listener(ListenerArn=listeners[1]["ListenerArn"], Port=8081)
     assert not listening(host, 8080) and listening(host, 8081)
-    assert Client(host, 8081).get()[0] == 200
+    kept_alive = Client(host, 8081)
+    assert kept_alive.get()[0] == 200
+    assert [t for t in threading.enumerate() if t.name.startswith(f"listener-{host}:8081-")]
 
     aws.reset()
     assert not listening(host, 8081)
+    assert kept_alive.connection.sock.recv(1) == b""  # its open connection was closed too
     assert not [t for t in threading.enumerate() if t.name.startswith("listener-")]
     assert aws.listeners.endpoints() == [] and aws.listeners.pool.held == []
 

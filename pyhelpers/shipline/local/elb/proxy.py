@@ -152,6 +152,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         self.listener = self.server.listener
+        threading.current_thread().name = f"listener-{self.listener.address}:{self.listener.port}-connection"
         self.timeout = self.listener.idle_timeout()  # the client side's idle limit (StreamRequestHandler's)
         super().setup()
         self._upstream: dict[int, http.client.HTTPConnection] = {}
