@@ -1,8 +1,8 @@
 """The one module that reads and writes moto's models (ECS, ELBv2, CloudWatch Logs, CloudWatch).
 
 The rest of the emulation sees plain values: a service's facts, a task definition, a target group's
-health-check settings, a listener's rules, alarm states. moto's service objects travel through it as opaque
-handles that only this module opens (moto is pinned exactly in the `local` extra).
+health-check settings, a listener's rules, alarm states. moto's service and listener objects travel
+through it as opaque handles that only this module opens (moto is pinned exactly in the `local` extra).
 """
 from __future__ import annotations
 
@@ -148,10 +148,9 @@ def listeners(account: str, region: str) -> list[ListenerFacts]:
 
 def listener_rules(handle: Any) -> list[Rule]:
     """A listener's rules as they are now, by priority, the default rule last."""
-    rules = [Rule(int(rule.priority), list(rule.conditions), [a.data for a in rule.actions])
-             for rule in list(handle._non_default_rules.values())]
-    rules.sort(key=lambda rule: rule.priority or 0)
-    return rules + [Rule(None, [], [a.data for a in handle.default_actions])]
+    rules = sorted(list(handle._non_default_rules.values()), key=lambda rule: int(rule.priority))
+    return [Rule(int(rule.priority), list(rule.conditions), [a.data for a in rule.actions]) for rule in rules] + \
+        [Rule(None, [], [a.data for a in handle.default_actions])]
 
 
 def idle_timeout(account: str, region: str, load_balancer_arn: str) -> float:

@@ -198,8 +198,7 @@ def install(emulation: Emulation, listeners: Listeners) -> None:
     def syncing(name: str) -> Any:
         def call(self: Any) -> Any:
             result = original_elb[name](self)
-            if _listeners is not None:
-                _listeners.sync(self.elbv2_backend.account_id, self.elbv2_backend.region_name)
+            _data_plane().sync(self.elbv2_backend.account_id, self.elbv2_backend.region_name)
             return result
 
         return call
@@ -222,3 +221,9 @@ def _emulation() -> Emulation:
     if _active is None:
         raise RuntimeError("the ECS emulation is not running")
     return _active
+
+
+def _data_plane() -> Listeners:
+    if _listeners is None:
+        raise RuntimeError("the listener data plane is not running")
+    return _listeners

@@ -158,9 +158,9 @@ class EcsEmulation:
         """RegisterTargets: a 127.0.0.1 target is health-checked like a task's (ELB checks every target it
         routes to); re-registering a registered target changes nothing, as in ELB."""
         settings = bridge.health_settings(account, region, group_arn)
-        default_port = bridge.target_group_port(account, region, group_arn)
         if settings is None:
             return
+        default_port = bridge.target_group_port(account, region, group_arn)
         for target in targets:
             port = int(target.get("Port") or default_port or 0)
             if target.get("Id") == LOOPBACK and port and self.tasks.health.state(group_arn, port) in (
