@@ -2,31 +2,27 @@
 
 Linux routes all of 127.0.0.0/8 to the loopback interface, so any 127.0.0.x can be bound without
 configuration or privileges. An address is held by an exclusive `flock` on a file named after it in
-a directory every world on the machine shares; the kernel drops the lock when its holder closes the
-file or dies, so a crashed world never keeps an address.
+a directory every world on the machine shares (under /tmp itself, not $TMPDIR, which two users or
+shells may set differently); the kernel drops the lock when its holder closes the file or dies, so a
+crashed world never keeps an address.
 """
 from __future__ import annotations
 
 import fcntl
 import os
-import tempfile
 from pathlib import Path
 
 from ...errors import EnvironmentProblem
 
 FIRST, LAST = 2, 254  # 127.0.0.1 is everyone's localhost; .255 is the broadcast of 127.0.0.0/24
-
-
-def shared_dir() -> Path:
-    """Where the address locks of every world on this machine live."""
-    return Path(os.environ.get("SHIPLINE_ELB_ADDRESS_DIR") or Path(tempfile.gettempdir()) / "shipline-elb-addresses")
+SHARED_DIR = Path("/tmp/shipline-elb-addresses")
 
 
 class AddressPool:
     """The addresses one world holds."""
 
     def __init__(self, directory: Path | None = None) -> None:
-        self.directory = directory or shared_dir()
+        self.directory = directory or SHARED_DIR
         self._held: dict[str, int] = {}  # address -> the locked file's descriptor
 
     def allocate(self) -> str:
