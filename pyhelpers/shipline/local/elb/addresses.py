@@ -34,7 +34,8 @@ class AddressPool:
             address = f"127.0.0.{last}"
             if address in self._held:
                 continue
-            fd = os.open(self.directory / f"{address}.lock", os.O_RDWR | os.O_CREAT, 0o666)
+            # read-only: flock needs no write access, so a lock file another user created serves too
+            fd = os.open(self.directory / f"{address}.lock", os.O_RDONLY | os.O_CREAT, 0o644)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
