@@ -26,10 +26,11 @@ from shipline.local.elb.addresses import AddressPool
 
 
 class TargetApp:
-    """An app on 127.0.0.1: answers its name; /health is 200 while `healthy`; /slow answers after 3 s."""
+    """An app on 127.0.0.1: answers its name; /health is 200 while `healthy`; /slow answers after 3 s.
+    `hits` counts requests, `checks` health checks."""
 
     def __init__(self, name: str) -> None:
-        self.name, self.healthy, self.hits = name, True, 0
+        self.name, self.healthy, self.hits, self.checks = name, True, 0, 0
         app = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -38,6 +39,7 @@ class TargetApp:
 
             def do_GET(self) -> None:
                 if self.path == "/health":
+                    app.checks += 1
                     self._send(200 if app.healthy else 500, b"ok")
                     return
                 app.hits += 1
@@ -252,6 +254,17 @@ def test_an_unhealthy_target_gets_no_requests_and_all_unhealthy_fail_open(aws, e
     wait_for("both to be healthy again", lambda: states(elb, arn) == {"healthy"})
     elb.deregister_targets(TargetGroupArn=arn, Targets=[{"Id": "127.0.0.1", "Port": two.port}])
     assert client.shares(50) == {"one": 50}  # a draining target gets no new requests
+
+
+def test_deleting_a_target_group_deregisters_its_targets(elb, vpc, apps):
+    app = apps("app")
+    arn = group(elb, vpc, "doomed", app)
+    elb.delete_target_group(TargetGroupArn=arn)
+    with pytest.raises(elb.exceptions.TargetGroupNotFoundException):
+        elb.describe_target_health(TargetGroupArn=arn)
+    checks = app.checks
+    time.sleep(1.5)  # three health-check intervals at time scale 0.1
+    assert app.checks == checks  # no longer health-checked
 
 
 # --- weights --------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The ECS, ELB and CloudWatch Logs operations the emulation serves instead of moto (pinned exactly):
 CreateService, UpdateService, DescribeServices, DeleteService, RunTask, StopTask, DescribeTasks,
-ListTasks, RegisterTargets and DeregisterTargets (for 127.0.0.1 targets) and DescribeTargetHealth;
+ListTasks, RegisterTargets, DeregisterTargets (for 127.0.0.1 targets), DeleteTargetGroup and
+DescribeTargetHealth;
 RegisterTaskDefinition keeps every field as ECS does (moto drops or rewrites some). After the ELB
 calls that add, change or remove load balancers and listeners, the listener data plane syncs.
 Everything else stays moto's.
@@ -50,6 +51,8 @@ class Emulation(Protocol):
 
     def targets_deregistered(self, group_arn: str, targets: list[dict[str, Any]]) -> None: ...
 
+    def target_group_deleted(self, group_arn: str) -> None: ...
+
 
 class Listeners(Protocol):
     """What the patched ELB operations ask of the listener data plane."""
@@ -83,7 +86,7 @@ def install(emulation: Emulation, listeners: Listeners) -> None:
                                                        "tag_resource")}
     original_target_health = ELB.describe_target_health
     original_elb = {name: getattr(ELB, name) for name in (*LISTENER_CHANGES, "register_targets",
-                                                           "deregister_targets")}
+                                                           "deregister_targets", "delete_target_group")}
 
     def register_task_definition(self: Any) -> Any:
         """moto's register, then every field of the request on the stored revision, as given."""
@@ -195,6 +198,11 @@ def install(emulation: Emulation, listeners: Listeners) -> None:
         _emulation().targets_deregistered(self._get_param("TargetGroupArn"), self._get_param("Targets", []))
         return result
 
+    def delete_target_group(self: Any) -> Any:
+        result = original_elb["delete_target_group"](self)
+        _emulation().target_group_deleted(self._get_param("TargetGroupArn"))
+        return result
+
     def syncing(name: str) -> Any:
         def call(self: Any) -> Any:
             result = original_elb[name](self)
@@ -212,6 +220,7 @@ def install(emulation: Emulation, listeners: Listeners) -> None:
     ELB.describe_target_health = describe_target_health
     ELB.register_targets = register_targets
     ELB.deregister_targets = deregister_targets
+    ELB.delete_target_group = delete_target_group
     for name in LISTENER_CHANGES:
         setattr(ELB, name, syncing(name))
     _installed = True

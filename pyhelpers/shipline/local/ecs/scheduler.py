@@ -172,6 +172,9 @@ class EcsEmulation:
             if target.get("Id") == LOOPBACK and target.get("Port"):
                 self.tasks.health.deregister(group_arn, int(target["Port"]))
 
+    def target_group_deleted(self, group_arn: str) -> None:
+        self.tasks.health.forget_group(group_arn)
+
     def _pull_credentials(self, image: str) -> dict[str, str] | None:
         """Credentials for pulling `image` from a local ECR front, as the ECS agent gets them."""
         host = image.split("/", 1)[0]
