@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+import http_load
 from helpers import ROOT
 from shipline.local.elb.addresses import AddressPool
 
@@ -108,13 +109,15 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float = 30) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def group(elb, vpc: str, name: str, *members: TargetApp) -> str:
-    """A target group with fast health checks (5 s interval at time scale 0.1), its members healthy."""
+def group(elb, vpc: str, name: str, *members: TargetApp | int) -> str:
+    """A target group with fast health checks (5 s interval at time scale 0.1), its members (apps or
+    ports) healthy."""
     arn = elb.create_target_group(Name=name, Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip",
                                   HealthCheckPath="/health", HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
                                   HealthyThresholdCount=2, UnhealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
     if members:
-        elb.register_targets(TargetGroupArn=arn, Targets=[{"Id": "127.0.0.1", "Port": m.port} for m in members])
+        elb.register_targets(TargetGroupArn=arn, Targets=[
+            {"Id": "127.0.0.1", "Port": m if isinstance(m, int) else m.port} for m in members])
         wait_for(f"{name}'s targets to be healthy", lambda: states(elb, arn) == {"healthy"})
     return arn
 
@@ -268,27 +271,29 @@ def test_deleting_a_target_group_deregisters_its_targets(elb, vpc, apps):
 
 
 # --- weights --------------------------------------------------------------------------------------------
-def test_weights_90_10_hold_over_10000_requests_and_follow_modify_listener_at_once(aws, elb, vpc, alb, apps):
+def test_weights_90_10_hold_over_10000_requests_and_follow_modify_listener_at_once(aws, elb, vpc, alb):
     """Weighted forward: each request goes to a group with probability weight / total; a ModifyListener
-    applies to every request after it returns (well within 2 s of scaled time)."""
+    applies to every request after it returns (well within 2 s of scaled time). Apps and clients run in
+    processes of their own (http_load.py), four clients at once."""
     balancer = alb("weights")
-    blue, green = group(elb, vpc, "blue", apps("blue")), group(elb, vpc, "green", apps("green"))
-    listener = elb.create_listener(LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="HTTP", Port=80,
-                                   DefaultActions=forward((blue, 90), (green, 10)))["Listeners"][0]
-    port = endpoint(aws, listener["ListenerArn"]).port
-    client = Client(balancer["DNSName"], port)
-    totals = client.shares(10_000)
-    blue_share = totals["blue"] / 100
-    print(f"90/10 over 10,000 requests: blue {blue_share:.2f}%, green {totals['green'] / 100:.2f}%")
-    assert 88 <= blue_share <= 92
+    with http_load.apps("blue", "green") as ports:
+        blue, green = (group(elb, vpc, name, ports[name]) for name in ("blue", "green"))
+        listener = elb.create_listener(LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                                       DefaultActions=forward((blue, 90), (green, 10)))["Listeners"][0]
+        host, port = balancer["DNSName"], endpoint(aws, listener["ListenerArn"]).port
+        totals = http_load.shares(host, port, 10_000)
+        assert sum(totals.values()) == 10_000
+        blue_share = totals["blue"] / 100
+        print(f"90/10 over 10,000 requests: blue {blue_share:.2f}%, green {totals['green'] / 100:.2f}%")
+        assert 88 <= blue_share <= 92
 
-    elb.modify_listener(ListenerArn=listener["ListenerArn"], DefaultActions=forward((blue, 10), (green, 90)))
-    after = client.shares(3000)
-    print(f"10/90 over the 3,000 requests right after ModifyListener: green {after['green'] / 30:.2f}%")
-    assert 88 <= after["green"] / 30 <= 92
+        elb.modify_listener(ListenerArn=listener["ListenerArn"], DefaultActions=forward((blue, 10), (green, 90)))
+        after = http_load.shares(host, port, 3000)
+        print(f"10/90 over the 3,000 requests right after ModifyListener: green {after['green'] / 30:.2f}%")
+        assert sum(after.values()) == 3000 and 88 <= after["green"] / 30 <= 92
 
-    elb.modify_listener(ListenerArn=listener["ListenerArn"], DefaultActions=forward((blue, 0), (green, 1)))
-    assert client.shares(100) == {"green": 100}
+        elb.modify_listener(ListenerArn=listener["ListenerArn"], DefaultActions=forward((blue, 0), (green, 1)))
+        assert http_load.shares(host, port, 100, clients=1) == {"green": 100}
 
 
 def test_modify_rule_changes_the_weights_of_the_next_request(aws, elb, vpc, alb, apps):
