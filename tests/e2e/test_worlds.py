@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -124,3 +125,33 @@ def test_resetting_or_stopping_one_world_leaves_the_other_running(aws, boto, doc
     finally:
         aws.reset()
         _untag(docker_engine, mine, theirs)
+
+
+def _answering_balancer(make: Callable[[str], object], body: str) -> str:
+    """A load balancer whose port-80 listener answers `body`; its DNSName."""
+    ec2, elb = make("ec2"), make("elbv2")
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
+    balancer = elb.create_load_balancer(Name="worlds", Subnets=subnets)["LoadBalancers"][0]
+    elb.create_listener(LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="HTTP", Port=80, DefaultActions=[
+        {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200", "MessageBody": body}}])
+    return balancer["DNSName"]
+
+
+def _answer(address: str) -> str | None:
+    try:
+        with urllib.request.urlopen(f"http://{address}:80/", timeout=2) as response:
+            return response.read().decode()
+    except OSError:
+        return None
+
+
+def test_two_worlds_serve_their_load_balancers_at_different_addresses(aws, boto, other_world) -> None:
+    """The same load balancer in two worlds: two loopback addresses, each answering its own world's listener;
+    stopping one world frees its address and leaves the other's serving."""
+    mine = _answering_balancer(boto, "mine")
+    theirs = _answering_balancer(_client_factory(other_world["env"]), "theirs")
+    assert mine != theirs
+    assert (_answer(mine), _answer(theirs)) == ("mine", "theirs")
+    down = run_cli("local", "down", "--state-dir", other_world["state_dir"])
+    assert down.returncode == 0, down.stderr
+    assert (_answer(mine), _answer(theirs)) == ("mine", None)

@@ -17,6 +17,7 @@ from .dockerd import ensure_engine
 from .ecr import EcrEmulation
 from .ecs import patches
 from .ecs.scheduler import EcsEmulation
+from .elb.dataplane import DataPlane
 from .moto_server import MotoServer
 
 if TYPE_CHECKING:
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
 
 
 class LocalWorld:
-    """moto (in this process), the ECR fronts with their registries, the Docker engine: all on 127.0.0.1.
+    """moto (in this process), the ECR fronts with their registries, the Docker engine: all on 127.0.0.1;
+    each load balancer's listeners on a 127.0.0.x of its own (`listeners`).
 
     Several worlds may share one Docker engine: each has an `id`, every container it starts carries it
     (WORLD_LABEL), and its reset and stop remove only those.
@@ -39,13 +41,15 @@ class LocalWorld:
         self.ecr = EcrEmulation(self.state_dir / "ecr")
         self.time_scale = time_scale
         self.ecs: EcsEmulation | None = None
+        self.listeners: DataPlane | None = None
 
     def start(self) -> "LocalWorld":
         self._dockerd = ensure_engine()
         self.moto.start()
         self.ecr.start(ACCOUNT_ID, REGION)
         self.ecs = EcsEmulation(self.ecr, self.time_scale, world_id=self.id).start()
-        patches.install(self.ecs)
+        self.listeners = DataPlane(self.ecs.tasks.health, self.state_dir / "elb")
+        patches.install(self.ecs, self.listeners)
         return self
 
     @property
@@ -81,6 +85,8 @@ class LocalWorld:
         if self.ecs is not None:
             self.ecs.reset()
         self.moto.reset()
+        if self.listeners is not None:
+            self.listeners.reset()
         self.ecr.reset()
         remove_containers(self.id)
 
@@ -88,6 +94,8 @@ class LocalWorld:
         return self.moto.snapshot()
 
     def stop(self) -> None:
+        if self.listeners is not None:
+            self.listeners.stop()
         if self.ecs is not None:
             self.ecs.stop()
         remove_containers(self.id)

@@ -1,8 +1,8 @@
 """The one module that reads and writes moto's models (ECS, ELBv2, CloudWatch Logs, CloudWatch).
 
-The rest of the ECS emulation sees plain values: a service's facts, a task definition, a target
-group's health-check settings, alarm states. moto's service objects travel through it as opaque
-handles that only this module opens (moto is pinned exactly in the `local` extra).
+The rest of the emulation sees plain values: a service's facts, a task definition, a target group's
+health-check settings, a listener's rules, alarm states. moto's service and listener objects travel
+through it as opaque handles that only this module opens (moto is pinned exactly in the `local` extra).
 """
 from __future__ import annotations
 
@@ -94,10 +94,75 @@ def health_settings(account: str, region: str, group_arn: str) -> TargetGroupSet
     )
 
 
+def target_group_port(account: str, region: str, group_arn: str) -> int | None:
+    """The port a target registered without one gets (None when the group is gone)."""
+    group = _target_groups(account, region).get(group_arn)
+    return int(group.port) if group is not None and group.port else None
+
+
 def deregistration_delay(account: str, region: str, group_arn: str) -> float:
     """The group's deregistration delay in real seconds (0 when the group is gone)."""
     group = _target_groups(account, region).get(group_arn)
     return _deregistration_delay(group) if group else 0.0
+
+
+@dataclass(frozen=True)
+class ListenerFacts:
+    """An HTTP(S) listener of a load balancer; `handle` is moto's listener object (opened only here)."""
+
+    arn: str
+    load_balancer_arn: str
+    load_balancer_name: str
+    port: int
+    protocol: str
+    handle: Any
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One listener rule: priority None for the default rule; conditions and actions as the API gives them."""
+
+    priority: int | None
+    conditions: list[dict[str, Any]]
+    actions: list[dict[str, Any]]
+
+
+def load_balancers(account: str, region: str) -> dict[str, str]:
+    """ARN -> DNSName of the region's application load balancers."""
+    return {arn: lb.dns_name for arn, lb in list(_elbv2(account, region).load_balancers.items())
+            if lb.type == "application"}
+
+
+def set_dns_name(account: str, region: str, load_balancer_arn: str, dns_name: str) -> None:
+    balancer = _elbv2(account, region).load_balancers.get(load_balancer_arn)
+    if balancer is not None:
+        balancer.dns_name = dns_name
+
+
+def listeners(account: str, region: str) -> list[ListenerFacts]:
+    """The listeners of the region's application load balancers."""
+    return [ListenerFacts(listener.arn, arn, lb.name, int(listener.port), listener.protocol, listener)
+            for arn, lb in list(_elbv2(account, region).load_balancers.items()) if lb.type == "application"
+            for listener in list(lb.listeners.values())]
+
+
+def listener_rules(handle: Any) -> list[Rule]:
+    """A listener's rules as they are now, by priority, the default rule last."""
+    rules = sorted(list(handle._non_default_rules.values()), key=lambda rule: int(rule.priority))
+    return [Rule(int(rule.priority), list(rule.conditions), [a.data for a in rule.actions]) for rule in rules] + \
+        [Rule(None, [], [a.data for a in handle.default_actions])]
+
+
+def idle_timeout(account: str, region: str, load_balancer_arn: str) -> float:
+    """The load balancer's idle timeout in seconds (ELB's default, 60, unless set or when it is gone)."""
+    balancer = _elbv2(account, region).load_balancers.get(load_balancer_arn)
+    return float((balancer.attrs if balancer else {}).get("idle_timeout.timeout_seconds", 60))
+
+
+def target_group_attributes(account: str, region: str, group_arn: str) -> dict[str, str]:
+    """A target group's attributes as strings (none when the group is gone)."""
+    group = _target_groups(account, region).get(group_arn)
+    return {key: str(value) for key, value in group.attributes.items()} if group else {}
 
 
 def log_group_ready(account: str, region: str, group: str, create: bool) -> bool:
@@ -137,10 +202,14 @@ def _ecs(account: str, region: str) -> Any:
     return ecs_backends[account][region]
 
 
-def _target_groups(account: str, region: str) -> dict[str, Any]:
+def _elbv2(account: str, region: str) -> Any:
     from moto.elbv2.models import elbv2_backends
 
-    return elbv2_backends[account][region].target_groups
+    return elbv2_backends[account][region]
+
+
+def _target_groups(account: str, region: str) -> dict[str, Any]:
+    return _elbv2(account, region).target_groups
 
 
 def _deregistration_delay(group: Any) -> float:

@@ -108,6 +108,12 @@ class HealthChecker:
             target.draining_until = time.time() + target.settings.deregistration_delay
             self._set(target, "draining", *_REASONS["draining"])
 
+    def forget_group(self, group_arn: str) -> None:
+        """Drop a deleted group's targets (DeleteTargetGroup deregisters them, with no draining)."""
+        with self.lock:
+            for key in [key for key in self.targets if key[0] == group_arn]:
+                del self.targets[key]
+
     def of_group(self, group_arn: str) -> list[Target]:
         with self.lock:
             return [t for (arn, _), t in self.targets.items() if arn == group_arn]

@@ -1,10 +1,13 @@
 """The ECS, ELB and CloudWatch Logs operations the emulation serves instead of moto (pinned exactly):
 CreateService, UpdateService, DescribeServices, DeleteService, RunTask, StopTask, DescribeTasks,
-ListTasks and DescribeTargetHealth; RegisterTaskDefinition keeps every field as ECS does (moto drops
-or rewrites some). Everything else stays moto's.
+ListTasks, RegisterTargets, DeregisterTargets (for 127.0.0.1 targets), DeleteTargetGroup and
+DescribeTargetHealth;
+RegisterTaskDefinition keeps every field as ECS does (moto drops or rewrites some). After the ELB
+calls that add, change or remove load balancers and listeners, the listener data plane syncs.
+Everything else stays moto's.
 
-The patched operations reach the emulation only through `Emulation`, installed by the local world;
-moto's backend and service objects pass through it as opaque handles.
+The patched operations reach the emulation only through `Emulation` and `Listeners`, installed by
+the local world; moto's backend and service objects pass through them as opaque handles.
 """
 from __future__ import annotations
 
@@ -43,15 +46,32 @@ class Emulation(Protocol):
 
     def targets_of(self, group_arn: str) -> list[dict[str, Any]]: ...
 
+    def targets_registered(self, account: str, region: str, group_arn: str,
+                           targets: list[dict[str, Any]]) -> None: ...
 
+    def targets_deregistered(self, group_arn: str, targets: list[dict[str, Any]]) -> None: ...
+
+    def target_group_deleted(self, group_arn: str) -> None: ...
+
+
+class Listeners(Protocol):
+    """What the patched ELB operations ask of the listener data plane."""
+
+    def sync(self, account: str, region: str) -> None: ...
+
+
+# the ELB operations after which the data plane syncs
+LISTENER_CHANGES = ("create_load_balancer", "delete_load_balancer", "create_listener", "modify_listener",
+                    "delete_listener")
 _active: Emulation | None = None
+_listeners: Listeners | None = None
 _installed = False
 
 
-def install(emulation: Emulation) -> None:
-    """Route the operations to `emulation` (patching moto once per process)."""
-    global _active, _installed
-    _active = emulation
+def install(emulation: Emulation, listeners: Listeners) -> None:
+    """Route the operations to `emulation` and `listeners` (patching moto once per process)."""
+    global _active, _listeners, _installed
+    _active, _listeners = emulation, listeners
     if _installed:
         return
     from moto.core.responses import ActionResult
@@ -65,6 +85,8 @@ def install(emulation: Emulation) -> None:
                                                        "delete_service", "register_task_definition",
                                                        "tag_resource")}
     original_target_health = ELB.describe_target_health
+    original_elb = {name: getattr(ELB, name) for name in (*LISTENER_CHANGES, "register_targets",
+                                                           "deregister_targets", "delete_target_group")}
 
     def register_task_definition(self: Any) -> Any:
         """moto's register, then every field of the request on the stored revision, as given."""
@@ -164,6 +186,31 @@ def install(emulation: Emulation) -> None:
             ours = [t for t in ours if (t["Target"]["Id"], t["Target"]["Port"]) in wanted]
         return ActionResult({"TargetHealthDescriptions": ours})
 
+    def register_targets(self: Any) -> Any:
+        backend = self.elbv2_backend
+        result = original_elb["register_targets"](self)
+        _emulation().targets_registered(backend.account_id, backend.region_name, self._get_param("TargetGroupArn"),
+                                        self._get_param("Targets", []))
+        return result
+
+    def deregister_targets(self: Any) -> Any:
+        result = original_elb["deregister_targets"](self)
+        _emulation().targets_deregistered(self._get_param("TargetGroupArn"), self._get_param("Targets", []))
+        return result
+
+    def delete_target_group(self: Any) -> Any:
+        result = original_elb["delete_target_group"](self)
+        _emulation().target_group_deleted(self._get_param("TargetGroupArn"))
+        return result
+
+    def syncing(name: str) -> Any:
+        def call(self: Any) -> Any:
+            result = original_elb[name](self)
+            _data_plane().sync(self.elbv2_backend.account_id, self.elbv2_backend.region_name)
+            return result
+
+        return call
+
     for name, method in (("register_task_definition", register_task_definition),
                          ("create_service", create_service), ("update_service", update_service),
                          ("describe_services", describe_services), ("delete_service", delete_service),
@@ -171,6 +218,11 @@ def install(emulation: Emulation) -> None:
                          ("list_tasks", list_tasks), ("tag_resource", tag_resource)):
         setattr(ECS, name, method)
     ELB.describe_target_health = describe_target_health
+    ELB.register_targets = register_targets
+    ELB.deregister_targets = deregister_targets
+    ELB.delete_target_group = delete_target_group
+    for name in LISTENER_CHANGES:
+        setattr(ELB, name, syncing(name))
     _installed = True
 
 
@@ -178,3 +230,9 @@ def _emulation() -> Emulation:
     if _active is None:
         raise RuntimeError("the ECS emulation is not running")
     return _active
+
+
+def _data_plane() -> Listeners:
+    if _listeners is None:
+        raise RuntimeError("the listener data plane is not running")
+    return _listeners

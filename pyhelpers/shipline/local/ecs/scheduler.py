@@ -20,6 +20,7 @@ from .tasks import TaskLifecycle
 if TYPE_CHECKING:
     from ..ecr import EcrEmulation
 
+LOOPBACK = "127.0.0.1"  # the one target address the emulation health-checks (tasks' host ports are there)
 DEFAULT_CONFIGURATION = {"maximumPercent": 200, "minimumHealthyPercent": 100,
                          "deploymentCircuitBreaker": {"enable": False, "rollback": False}}
 
@@ -152,6 +153,27 @@ class EcsEmulation:
     def targets_of(self, group_arn: str) -> list[dict[str, Any]]:
         """DescribeTargetHealth's descriptions of a target group's targets (none when it has none here)."""
         return self.tasks.targets_of(group_arn)
+
+    def targets_registered(self, account: str, region: str, group_arn: str, targets: list[dict[str, Any]]) -> None:
+        """RegisterTargets: a 127.0.0.1 target is health-checked like a task's (ELB checks every target it
+        routes to); re-registering a registered target changes nothing, as in ELB."""
+        settings = bridge.health_settings(account, region, group_arn)
+        if settings is None:
+            return
+        default_port = bridge.target_group_port(account, region, group_arn)
+        for target in targets:
+            port = int(target.get("Port") or default_port or 0)
+            if target.get("Id") == LOOPBACK and port and self.tasks.health.state(group_arn, port) in (
+                    "unused", "draining"):
+                self.tasks.health.register(group_arn, port, settings.scaled(self.seconds))
+
+    def targets_deregistered(self, group_arn: str, targets: list[dict[str, Any]]) -> None:
+        for target in targets:
+            if target.get("Id") == LOOPBACK and target.get("Port"):
+                self.tasks.health.deregister(group_arn, int(target["Port"]))
+
+    def target_group_deleted(self, group_arn: str) -> None:
+        self.tasks.health.forget_group(group_arn)
 
     def _pull_credentials(self, image: str) -> dict[str, str] | None:
         """Credentials for pulling `image` from a local ECR front, as the ECS agent gets them."""

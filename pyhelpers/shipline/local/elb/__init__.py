@@ -1,0 +1,1 @@
+"""Elastic Load Balancing emulation: the listener data plane (real HTTP on loopback)."""
