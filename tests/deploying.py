@@ -1,9 +1,10 @@
 """Helpers the deploy tests share: the sample service's live state on the emulation, waited for and judged."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+
+from helpers import wait_for
 
 CLUSTER, SERVICE = "demo", "webapp"
 
@@ -43,15 +44,6 @@ def steady(boto, service: str = SERVICE) -> bool:
     deployments = service_of(boto, service)["deployments"]
     return len(deployments) == 1 and deployments[0]["rolloutState"] == "COMPLETED"
 
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def bootstrapped(app: Path, boto, image: str, service: str = SERVICE) -> str:

@@ -5,7 +5,9 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,3 +96,13 @@ def config_problems(directory: Path, text: str) -> list[tuple[str, int | None, s
     except BadInput as error:
         return [(p.path, p.line, p.message) for p in error.problems]
     raise AssertionError("the config was accepted")
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float = 60, every: float = 0.1) -> Any:
+    """The first truthy value of `check()`, called every `every` seconds; AssertionError after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := check():
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from deploying import (bootstrapped, config_of, healthy_on, known_good_of, service_of, steady, wait_for,
-                       with_deploy_settings)
-from helpers import git, run_cli, shipline_exe
+from deploying import bootstrapped, config_of, healthy_on, known_good_of, service_of, steady, with_deploy_settings
+from helpers import git, run_cli, shipline_exe, wait_for
 from shipline.deployment.engine import deploy, rollback
 from shipline.deployment.infra import bootstrap, check
 from shipline.errors import EnvironmentProblem, OperationFailed

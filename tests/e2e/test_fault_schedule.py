@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from deploying import bootstrapped, config_of, healthy_on, service_of, steady, wait_for, with_deploy_settings
-from helpers import run_cli
+from deploying import bootstrapped, config_of, healthy_on, service_of, steady, with_deploy_settings
+from helpers import run_cli, wait_for
 from shipline.local.faults import FAILING, FaultProxy, FaultSchedule
 
 SCHEDULE = FaultSchedule(seed=20261201, rate=0.1)   # one schedule for the module: every kind on every operation

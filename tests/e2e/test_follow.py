@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from deploying import (bootstrapped, config_of, healthy_on, known_good_of, service_of, steady, wait_for,
-                       with_deploy_settings)
-from helpers import run_cli
+from deploying import bootstrapped, config_of, healthy_on, known_good_of, service_of, steady, with_deploy_settings
+from helpers import run_cli, wait_for
 
 
 @pytest.fixture

@@ -12,9 +12,8 @@ import subprocess
 
 import pytest
 
-from deploying import (bootstrapped, config_of, healthy_on, lease_renewal, service_of, steady, wait_for,
-                       with_deploy_settings)
-from helpers import run_cli, shipline_exe
+from deploying import bootstrapped, config_of, healthy_on, lease_renewal, service_of, steady, with_deploy_settings
+from helpers import run_cli, shipline_exe, wait_for
 
 # The mutating calls of a deploy after bootstrap: UpdateItem (the deploy lease), RegisterTaskDefinition,
 # UpdateItem (the way back marked known good, before the first change), UpdateService, then UpdateItem (known

@@ -10,8 +10,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from deploying import bootstrapped, config_of, healthy_on, service_of, steady, wait_for, with_deploy_settings
-from helpers import run_cli, shipline_exe
+from deploying import bootstrapped, config_of, healthy_on, service_of, steady, with_deploy_settings
+from helpers import run_cli, shipline_exe, wait_for
 
 
 def _agent(tmp_path: Path, name: str) -> dict[str, str]:

@@ -11,19 +11,12 @@ import queue
 import threading
 import time
 from collections import Counter
-from typing import Any, Callable
+
+from helpers import wait_for
 
 RATE, SECONDS, WORKERS = 200, 60, 16
 CLUSTER, SERVICE = "load", "webapp"
 
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float = 90) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class SteadyLoad:
@@ -94,7 +87,7 @@ def test_a_rolling_update_under_200_requests_a_second_loses_under_a_thousandth(a
         return [t["TargetHealth"]["State"] for t in elb.describe_target_health(TargetGroupArn=group)[
             "TargetHealthDescriptions"]]
 
-    wait_for("two healthy targets", lambda: states() == ["healthy", "healthy"])
+    wait_for("two healthy targets", lambda: states() == ["healthy", "healthy"], timeout=90)
     served = next(e for e in aws.listeners.endpoints() if e.listener_arn == listener["ListenerArn"])
     load = SteadyLoad(balancer["DNSName"], served.port)
     generator = threading.Thread(target=load.run)

@@ -8,21 +8,13 @@ from __future__ import annotations
 
 import http.client
 import re
-import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Callable
+
+from helpers import wait_for
 
 CLUSTER = "traffic"
 
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float = 90) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_weighted_listener_splits_real_requests_between_two_revisions_task_containers(aws, boto, push_variant):
@@ -54,7 +46,7 @@ def test_a_weighted_listener_splits_real_requests_between_two_revisions_task_con
         return all([t["TargetHealth"]["State"] for t in elb.describe_target_health(TargetGroupArn=arn)[
             "TargetHealthDescriptions"]] == ["healthy"] for arn in groups.values())
 
-    wait_for("both services' targets to be healthy", healthy)
+    wait_for("both services' targets to be healthy", healthy, timeout=90)
     served = next(e for e in aws.listeners.endpoints() if e.listener_arn == listener["ListenerArn"])
     connection = http.client.HTTPConnection(balancer["DNSName"], served.port, timeout=10)
     seen: Counter = Counter()

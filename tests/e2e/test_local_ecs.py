@@ -18,6 +18,7 @@ import pytest
 from botocore.validate import ParamValidator
 
 from deploying import build_and_push
+from helpers import wait_for
 
 CLUSTER, SERVICE = "demo", "webapp"
 
@@ -29,15 +30,6 @@ def valid(client, operation: str, response: dict) -> dict:
     assert not report.has_errors(), report.generate_report()
     return response
 
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float = 60, every: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from deploying import config_of, service_of, steady, wait_for, with_deploy_settings
-from helpers import shipline_exe
+from deploying import config_of, service_of, steady, with_deploy_settings
+from helpers import shipline_exe, wait_for
 
 CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 STRING_LIMIT = 65536  # strace's -s: longer strings are cut ("..."), which the parser refuses to judge

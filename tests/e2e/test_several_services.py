@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from deploying import config_of, product_mutations, service_of, steady, wait_for, with_deploy_settings
-from helpers import git, run_cli
+from deploying import config_of, product_mutations, service_of, steady, with_deploy_settings
+from helpers import git, run_cli, wait_for
 
 SERVICES = ("web", "api", "jobs")
 # every service's container gets SAMPLE_FAILURE from its task_definition.variables

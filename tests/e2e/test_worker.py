@@ -13,9 +13,8 @@ from typing import Callable
 
 import pytest
 
-from deploying import CLUSTER, bootstrapped, build_and_push, config_of, running_on, service_of, steady, wait_for, \
-    with_deploy_settings
-from helpers import ROOT, git, run_cli
+from deploying import CLUSTER, bootstrapped, build_and_push, config_of, running_on, service_of, steady, with_deploy_settings
+from helpers import ROOT, git, run_cli, wait_for
 from shipline.config import DEFAULT_STABILITY_WINDOW, load_config
 from shipline.deployment.engine import deploy
 

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 import http_load
-from helpers import ROOT
+from helpers import ROOT, wait_for
 from shipline.local.elb.addresses import AddressPool
 
 
@@ -99,14 +99,6 @@ def alb(boto, elb) -> Callable[[str], dict]:
     subnets = [s["SubnetId"] for s in boto("ec2").describe_subnets()["Subnets"]][:2]
     return lambda name: elb.create_load_balancer(Name=name, Subnets=subnets)["LoadBalancers"][0]
 
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def group(elb, vpc: str, name: str, *members: TargetApp | int) -> str:

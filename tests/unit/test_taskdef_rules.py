@@ -156,3 +156,11 @@ def test_each_rule_fires_with_its_severity(rule: str) -> None:
     found = findings(document, "new", load_balancer=("app", 9080))
     assert {f.rule for f in found} == {rule}, found
     assert {f.severity for f in found} == {RULES[rule]}
+
+
+@pytest.mark.parametrize("memory", ["1" + "0" * 400, "1" + "0" * 400 + " GB"])
+def test_a_task_size_with_more_digits_than_a_float_holds_is_a_finding_not_a_crash(memory: str) -> None:
+    document = copy.deepcopy(ENVOY["taskDefinition"])
+    document["memory"] = memory
+    found = findings(document, "new", load_balancer=("app", 9080))
+    assert [(f.rule, f.path) for f in found] == [("fargate-task-size", "memory")]

@@ -261,6 +261,8 @@ def _units(value: Any, kind: str) -> int | None:
     if not match:
         return None
     number, unit = float(match.group(1)), match.group(2)
+    if not math.isfinite(number):
+        return None  # more digits than a float holds: no size ECS knows
     return int(number * 1024) if unit in ("vcpu", "gb") else int(number)
 
 
