@@ -24,12 +24,16 @@ def measure(ecs_bin: Path) -> dict[str, float]:
     from benchmarks import local_world
 
     world = local_world(time_scale=0.05)
-    os.environ.update(world.env())
+    # shipline at time scale 1, as on AWS: its calls and CPU are compared with ecs-deploy's, which polls
+    # in real seconds
+    os.environ.update(world.env(), SHIPLINE_TIME_SCALE="1")
     work = Path(tempfile.mkdtemp(prefix="shipline-bench-deploy-"))
     try:
         app = work / "webapp"
         shutil.copytree(ROOT / "examples" / "webapp", app, ignore=shutil.ignore_patterns("busybox"))
         shutil.copy2("/bin/busybox", app / "busybox")
+        config_file = app / "shipline.yaml"  # the default stability window (24 s), not the sample's bake_time
+        config_file.write_text(config_file.read_text().replace("  bake_time: 5m\n", ""))
         env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.invalid",
                "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@example.invalid"}
 

@@ -27,7 +27,7 @@ class SeveralBench:
         from benchmarks import local_world
 
         self.world = local_world(time_scale=0.05)
-        os.environ.update(self.world.env())
+        os.environ.update(self.world.env(), SHIPLINE_TIME_SCALE="1")  # shipline's polling as on AWS
         self.work = Path(tempfile.mkdtemp(prefix="shipline-bench-several-"))
         self.app = self.work / "webapp"
         self.config = str(self.app / "shipline.yaml")
@@ -37,7 +37,7 @@ class SeveralBench:
         config = Path(self.config)
         services = "services:\n" + "".join(f"  - name: {name}\n" for name in SERVICES)
         config.write_text(config.read_text().replace("service: webapp\n", services)
-                          .replace("  timeout: 10m\n", DEPLOY_SETTINGS))
+                          .replace("  timeout: 10m\n  bake_time: 5m\n", DEPLOY_SETTINGS))
         self.git("init", "-q", "-b", "main")
 
     def git(self, *args: str) -> None:

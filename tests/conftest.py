@@ -103,11 +103,15 @@ def world() -> Iterator["LocalWorld"]:
 @pytest.fixture
 def aws(world: "LocalWorld", monkeypatch: pytest.MonkeyPatch) -> "LocalWorld":
     """An empty emulated AWS for this test, wired into the environment (subprocesses inherit it)."""
-    from shipline import aws as aws_clients
+    from shipline import aws as aws_clients, timescale
 
     world.reset()
     for key, value in world.env().items():
         monkeypatch.setenv(key, value)
+    # The tests state shipline's waits (bake_time: 25s) in real seconds: shipline runs at time scale 1
+    # here, the emulation at its own. tests/e2e/test_time_model.py runs both at the world's scale, as
+    # `eval "$(shipline local env)"` does (and so the demo).
+    monkeypatch.setenv(timescale.ENV, "1")
     aws_clients.reset_clients()
     return world
 

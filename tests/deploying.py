@@ -13,14 +13,18 @@ def config_of(app: Path) -> str:
     return str(app / "shipline.yaml")
 
 
+EXAMPLE_LIMITS = "  timeout: 10m\n  bake_time: 5m\n"  # the sample's deploy settings that tests replace
+
+
 def with_deploy_settings(app: Path, settings: str) -> None:
     """Commit the sample service's shipline.yaml with `settings` (YAML lines of the deploy section) in place
-    of its `timeout: 10m`."""
+    of its `timeout: 10m` and `bake_time: 5m`."""
     from helpers import git
 
     config = app / "shipline.yaml"
     lines = "".join(f"  {line.strip()}\n" for line in settings.strip().splitlines())
-    config.write_text(config.read_text().replace("  timeout: 10m\n", lines))
+    assert EXAMPLE_LIMITS in config.read_text(), "the sample's deploy settings changed: update EXAMPLE_LIMITS"
+    config.write_text(config.read_text().replace(EXAMPLE_LIMITS, lines))
     git(app, "commit", "-qam", "deploy settings for this test")
 
 

@@ -52,13 +52,18 @@ def remove_tags(engine, *tags: str) -> None:
             continue
 
 
+def full_run() -> bool:
+    """Whether this is a release's run (`pytest --full`): every sampled case and the slow ones."""
+    return os.environ.get("SHIPLINE_TEST_FULL") == "1"
+
+
 def sampled(cases: list, keep: int) -> list:
     """A deterministic sample of `cases` for suites that would blow their tier's time budget.
 
     The same `keep` cases every run (ordered by a hash of their text); all of them when
     SHIPLINE_TEST_FULL=1 (set by `pytest --full`, which a release runs).
     """
-    if os.environ.get("SHIPLINE_TEST_FULL") == "1" or len(cases) <= keep:
+    if full_run() or len(cases) <= keep:
         return list(cases)
     ranked = sorted(cases, key=lambda case: hashlib.sha256(repr(case).encode()).hexdigest())
     return [case for case in cases if case in ranked[:keep]]

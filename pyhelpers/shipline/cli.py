@@ -5,6 +5,7 @@ Contract of every command:
   --params-file FILE   the same options as a JSON object (options given on the command line win)
   --result-file FILE   the JSON document, also written on failure
   --dry-run            on every command that changes something
+  --time-scale F       shipline's own waits F times as long (timescale.py; default $SHIPLINE_TIME_SCALE or 1)
   --debug              tracebacks and debug logs
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
+from . import timescale
 from .commands import COMMANDS
 from .errors import EXIT_CODES, BadInput, Problem, ShiplineError
 from .limits import load_json, read_text
@@ -67,6 +69,7 @@ def run(command: Command, args: argparse.Namespace) -> dict[str, Any]:
     """Run one command; always return the JSON document (result or error)."""
     try:
         _check_result_file(args.result_file)
+        _set_time_scale(getattr(args, "own_time_scale", None))
         params = command.validate(_gather(command, args), args.params_file or "command line")
         result = command.function()(**params)
         return _document(command, 0, result=result)
@@ -131,6 +134,15 @@ def _gather(command: Command, args: argparse.Namespace) -> dict[str, Any]:
         if hasattr(args, param.name):
             values[param.name] = getattr(args, param.name)
     return values
+
+
+def _set_time_scale(value: float | None) -> None:
+    """--time-scale: the factor for this command and the processes it starts (timescale.py)."""
+    if value is None:
+        return
+    if problem := timescale.problem(value):
+        raise BadInput(f"--time-scale: {problem}", [Problem("time_scale", problem)])
+    os.environ[timescale.ENV] = repr(value)
 
 
 def _check_result_file(path: str | None) -> None:
@@ -220,6 +232,10 @@ def _add_options(sub: argparse.ArgumentParser, command: Command) -> None:
     common.add_argument("--params-file", metavar="FILE", help="read parameters from a JSON object")
     common.add_argument("--result-file", metavar="FILE", help="write the JSON document to FILE")
     common.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    if not any(param.name == "time_scale" for param in command.all_params):  # `local up` sets the world's
+        common.add_argument("--time-scale", dest="own_time_scale", type=float, metavar="F",
+                            help="run shipline's own waits (stability windows, polling) F times as long, "
+                                 f"0 < F <= 1 (default ${timescale.ENV} or 1)")
 
 
 def _add_param(sub: argparse.ArgumentParser, param: Param) -> None:

@@ -350,7 +350,8 @@ COMMANDS: tuple[Command, ...] = (
                 Param("foreground", "bool", "stay in the foreground until Ctrl-C", default=False),
                 Param("time_scale", "float", "how fast emulated time runs: ECS and ELB waits (health-check "
                       "intervals, deregistration delays, grace periods) are multiplied by it; health-check "
-                      "timeouts stay real", default=0.1,
+                      "timeouts stay real; 'shipline local env' exports it as SHIPLINE_TIME_SCALE, so "
+                      "shipline's waits follow", default=0.1,
                       minimum=0.01, maximum=1.0),
                 Param("timeout", "float", "seconds to wait until it is ready (it returns as soon as it is; a busy "
                       "machine may need tens of seconds)", default=60.0, minimum=1)),

@@ -17,6 +17,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
 from pydantic_core import core_schema
 
 from .deployment import strategies
+from . import timescale
 from .errors import BadInput, Problem
 from .image.dockerfile_rules import RULES as DOCKERFILE_RULES
 from .references import REPOSITORY_NAME_PATTERN, outside, passthrough, repository_root
@@ -364,10 +365,12 @@ class Config(Section):
                                    role_arn=env.role_arn, cluster=env.cluster or self.cluster,
                                    service=env.service or self.service, deploy=deploy,
                                    approval=env.approval, acceptance=env.acceptance,
-                                   stability_window=self.stability_window(deploy))
+                                   stability_window=timescale.scaled(self.stability_window(deploy)),
+                                   time_scale=timescale.factor())
 
     def stability_window(self, deploy: DeploySettings) -> float:
-        """Seconds a completed deployment must stay healthy before it counts as a success.
+        """Seconds a completed deployment must stay healthy before it counts as a success, on AWS
+        (`environment()` runs it at the time scale in force).
 
         `deploy.bake_time` when set (0 opts out); otherwise twice the time the load balancer needs to find
         a target unhealthy, 2 x (unhealthy_threshold x interval + timeout); without a load balancer,
@@ -391,7 +394,8 @@ class ResolvedEnvironment(Section):
     deploy: DeploySettings
     approval: Approval | None
     acceptance: list[str]
-    stability_window: float
+    stability_window: float  # seconds, at the time scale
+    time_scale: float = 1.0  # the factor shipline runs its own waits by (timescale.py)
 
     @property
     def lock(self) -> str:

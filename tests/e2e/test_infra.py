@@ -9,14 +9,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from deploying import EXAMPLE_LIMITS
 from helpers import git, run_cli
 from shipline.deployment.infra import bootstrap
 
 
 def _app(sample_app: Path, timeout: str) -> str:
     config = sample_app / "shipline.yaml"
-    config.write_text(config.read_text().replace("  timeout: 10m\n", f"  timeout: {timeout}\n  desired_count: 2\n"
-                                                                      "  bake_time: 2s\n"))
+    config.write_text(config.read_text().replace(EXAMPLE_LIMITS, f"  timeout: {timeout}\n  desired_count: 2\n"
+                                                                 "  bake_time: 2s\n"))
     git(sample_app, "commit", "-qam", "two tasks")
     return str(config)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import time
 
+from deploying import EXAMPLE_LIMITS
 from helpers import git, run_cli
 from shipline.deployment.infra import bootstrap
 
@@ -11,7 +12,7 @@ from shipline.deployment.infra import bootstrap
 def test_the_pipeline_builds_tests_deploys_staging_and_pauses_before_production(aws, boto, sample_app):
     aws.ecs.time_scale = 0.05
     config = sample_app / "shipline.yaml"
-    text = config.read_text().replace("  timeout: 10m\n", "  timeout: 2m\n  bake_time: 3s\n").replace(
+    text = config.read_text().replace(EXAMPLE_LIMITS, "  timeout: 2m\n  bake_time: 3s\n").replace(
         '  production:\n    account_id: "123456789012"\n',
         '  production:\n    account_id: "123456789012"\n    service: webapp-prod\n')
     config.write_text(text)

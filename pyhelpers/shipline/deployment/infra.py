@@ -7,7 +7,7 @@ import logging
 import time
 from typing import Any
 
-from .. import aws
+from .. import aws, timescale
 from ..actions import Action, perform
 from ..config import LoadedConfig, ResolvedEnvironment, load_config
 from ..errors import EnvironmentProblem, OperationFailed, TimedOut
@@ -158,7 +158,7 @@ def _wait_until_running(env: ResolvedEnvironment) -> dict[str, Any]:
     """Poll until the service's PRIMARY deployment is COMPLETED with running = desired; exit 1 when its
     rollout fails, exit 4 after deploy.timeout. Logs each change of the running count."""
     timeout = env.deploy.timeout
-    deadline, interval, last = time.monotonic() + timeout, 1.0, None
+    deadline, interval, last = time.monotonic() + timeout, timescale.poll(1.0), None
     while True:
         live = find_service(env)
         if live is None:
@@ -181,7 +181,7 @@ def _wait_until_running(env: ResolvedEnvironment) -> dict[str, Any]:
                            f"run every task: {state}; it was created, shipline status --environment "
                            f"{env.name} shows its progress")
         time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
-        interval = min(interval * 1.3, 5.0)
+        interval = min(interval * 1.3, timescale.poll(5.0))
 
 
 def _plan(infra: Infra, loaded: LoadedConfig, env: ResolvedEnvironment, document: dict[str, Any]) -> list[Action]:

@@ -111,7 +111,7 @@ def plan_deploy(env: ResolvedEnvironment, *, strategy: str, target: str | None,
         target = register_document(env, document, dry_run=True).get("taskDefinitionArn")
     record = Record(service=env.service, environment=env.name, strategy=chosen.name, image=image,
                     task_definition=target or "", previous_task_definition=None, run_id=run_id,
-                    parameters={**env.deploy.model_dump(mode="json"), "stability_window": env.stability_window})
+                    parameters=_parameters(env))
     ctx = DeployContext(env, target or "", None)
     service = ctx.describe_service()
     lease = leasing(ctx, image or target or "", run_id, wait=wait_for_lease, resumes=resume)
@@ -168,8 +168,7 @@ def plan_follow(env: ResolvedEnvironment, *, token: str, record_dir: Path, run_i
     chosen = load_strategy(name)
     record = Record(service=env.service, environment=env.name, strategy=chosen.name, image=None,
                     task_definition="", previous_task_definition=None, run_id=run_id,
-                    parameters={**env.deploy.model_dump(mode="json"), "stability_window": env.stability_window,
-                                "following": token})
+                    parameters={**_parameters(env), "following": token})
     ctx = DeployContext(env, "", None)
     service = ctx.describe_service()
     try:
@@ -379,9 +378,18 @@ def _verify(ctx: DeployContext, chosen: Strategy, start: StartingPoint, signal: 
         run.record.phase("verify", success=run.outcome.success, reason=run.outcome.reason)
         return run.outcome
 
-    window = f", then through the {ctx.env.stability_window:g}s stability window" if ctx.env.stability_window else ""
+    scale = (f" ({ctx.env.stability_window / ctx.env.time_scale:g}s on AWS, at time scale {ctx.env.time_scale:g})"
+             if ctx.env.time_scale != 1 else "")
+    window = f", then through the {ctx.env.stability_window:g}s stability window{scale}" \
+        if ctx.env.stability_window else ""
     return Action(f"watch the deployment until it completes with every task healthy (by {signal}; timeout "
                   f"{ctx.env.deploy.timeout:g}s){window}", (), run=verify)
+
+
+def _parameters(env: ResolvedEnvironment) -> dict[str, Any]:
+    """What a record keeps of the settings a deploy ran with (the stability window in this run's time)."""
+    return {**env.deploy.model_dump(mode="json"), "stability_window": env.stability_window,
+            "time_scale": env.time_scale}
 
 
 def _judged(way_back: list[Action]) -> list[Action]:

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .. import aws
+from .. import aws, timescale
 
 if TYPE_CHECKING:
     from .context import DeployContext
@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _FAILED_TASK_CODES = ("TaskFailedToStart", "EssentialContainerExited")
-BELOW_DESIRED_TOLERANCE = 10.0  # seconds the running count may stay below desired in the window
+# seconds on AWS, run at the time scale (timescale.py)
+BELOW_DESIRED_TOLERANCE = 10.0  # the running count may stay below desired in the window this long
 WINDOW_POLL_SECONDS = (2.0, 3.0)  # a late failure is seen within 3 s, at 3 read calls a poll
 LATE_SECONDS = 5.0  # a window that began longer ago than this is judged in part from AWS state
 
@@ -42,7 +43,7 @@ def watch(ctx: "DeployContext", record: "Record", deployment_id: str, task_defin
           timeout: float) -> Outcome:
     """Poll (adaptive interval with jitter) until the deployment succeeds, fails, or `timeout` passes;
     each observation goes to `record`."""
-    deadline, interval = time.monotonic() + timeout, 1.0
+    deadline, interval = time.monotonic() + timeout, timescale.poll(1.0)
     seen_events: set[str] = set()
     since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=5)
     fail_fast_after = ctx.env.deploy.fail_fast_after
@@ -69,7 +70,7 @@ def watch(ctx: "DeployContext", record: "Record", deployment_id: str, task_defin
                                   f"complete (last state: {state})", timed_out=True,
                            diagnosis=_diagnosis(service, failures))
         time.sleep(min(interval * random.uniform(0.8, 1.2), max(0.0, deadline - time.monotonic())))
-        interval = min(interval * 1.3, 5.0)
+        interval = min(interval * 1.3, timescale.poll(5.0))
 
 
 def stability_window(ctx: "DeployContext", record: "Record", deployment_id: str, done: Outcome,
@@ -88,7 +89,7 @@ def stability_window(ctx: "DeployContext", record: "Record", deployment_id: str,
     seen_events: set[str] = set()
     since = dt.datetime.now(dt.timezone.utc)
     began = min(began or since, since)
-    late = (since - began).total_seconds() if (since - began).total_seconds() > LATE_SECONDS else 0.0
+    late = (since - began).total_seconds() if (since - began).total_seconds() > timescale.scaled(LATE_SECONDS) else 0.0
     log.info("stability window: watching deployment %s for %gs%s%s", deployment_id, max(window - late, 0),
              f" and alarms {', '.join(alarms)}" if alarms else "",
              f" ({late:.0f}s of the {window:g}s window judged from AWS state: it began before this run)"
@@ -110,9 +111,10 @@ def stability_window(ctx: "DeployContext", record: "Record", deployment_id: str,
                                          "stability window", diagnosis=_diagnosis(service, []))
         if verdict is None and mine.get("runningCount", 0) < mine.get("desiredCount", 0):
             below_since = below_since or time.monotonic()
-            if time.monotonic() - below_since > BELOW_DESIRED_TOLERANCE:
+            if time.monotonic() - below_since > timescale.scaled(BELOW_DESIRED_TOLERANCE):
                 verdict = Outcome(False, f"only {mine['runningCount']} of {mine['desiredCount']} tasks running for "
-                                         f"over {BELOW_DESIRED_TOLERANCE:g}s during the stability window",
+                                         f"over {timescale.scaled(BELOW_DESIRED_TOLERANCE):g}s during the stability "
+                                         "window",
                                   diagnosis=_diagnosis(service, []))
         elif verdict is None:
             below_since = None
@@ -128,7 +130,8 @@ def stability_window(ctx: "DeployContext", record: "Record", deployment_id: str,
             record.phase("stability window passed", seconds=window, **({"judged_after": round(late, 1)}
                                                                         if late else {}))
             return Outcome(True, done.reason + f"; stayed healthy through a {window:g}s stability window")
-        time.sleep(min(random.uniform(*WINDOW_POLL_SECONDS), max(0.0, deadline - time.monotonic())))
+        time.sleep(min(random.uniform(*map(timescale.poll, WINDOW_POLL_SECONDS)),
+                       max(0.0, deadline - time.monotonic())))
 
 
 def completed_at(service: dict[str, Any], deployment_id: str) -> dt.datetime | None:

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import timescale
 from . import procs
 from .constants import ACCOUNT_ID, REGION, WORLD_LABEL
 from .dockerd import ensure_engine
@@ -68,7 +69,8 @@ class LocalWorld:
         return {WORLD_LABEL: self.id}
 
     def env(self) -> dict[str, str]:
-        """The environment a shell or a process needs to use this world instead of AWS."""
+        """The environment a shell or a process needs to use this world instead of AWS, and to run
+        shipline's own waits at the world's time scale."""
         return {
             "AWS_ENDPOINT_URL": self.moto.endpoint,
             "AWS_REGION": REGION,
@@ -78,6 +80,7 @@ class LocalWorld:
             "AWS_CONFIG_FILE": "/dev/null",
             "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
             "AWS_EC2_METADATA_DISABLED": "true",
+            timescale.ENV: repr(self.time_scale),  # shipline's own waits run at the emulation's pace
         }
 
     def reset(self) -> None:
