@@ -66,9 +66,9 @@ def deploy(config: str = "shipline.yaml", *, environment: str, image: str | None
     names = list(service or [])
     loaded = load_config(config, service=names[0] if len(names) == 1 and not all else None)
     request = DeployRequest(environment=environment, image=image, task_definition=task_definition, strategy=strategy,
-                      record_dir=_records(loaded.path, record_dir), run_id=deploy_run_id(run_id),
-                      wait_for_lease=wait_for_lease, force=force, allow_older=allow_older, follow=follow,
-                      resume=resume, detach=detach)
+                            record_dir=_records(loaded.path, record_dir), run_id=deploy_run_id(run_id),
+                            wait_for_lease=wait_for_lease, force=force, allow_older=allow_older, follow=follow,
+                            resume=resume, detach=detach, commit=_commit(loaded.path.parent))
     if not all and len(names) < 2:
         plan = _plan_deploy(loaded, request)
         return plan.to_json() if dry_run else execute(plan, detach=detach)
@@ -101,6 +101,7 @@ class DeployRequest:
     follow: bool
     resume: bool
     detach: bool
+    commit: tuple[str, int] | None  # the checkout's commit and its time, read once for every service
 
 
 def _plan_deploy(loaded: LoadedConfig, request: DeployRequest) -> DeployPlan:
@@ -115,7 +116,8 @@ def _plan_deploy(loaded: LoadedConfig, request: DeployRequest) -> DeployPlan:
                        document=document, image=request.image, record_dir=request.record_dir,
                        run_id=request.run_id, wait_for_lease=request.wait_for_lease, force=request.force,
                        resume=request.resume, allow_older=request.allow_older, repo=loaded.path.parent)
-    _revision(loaded.path.parent, plan.record)
+    if request.commit is not None:
+        plan.record.commit, plan.record.commit_time = request.commit
     if request.follow and plan.start.adopt is None:
         raise EnvironmentProblem(f"--follow: no deploy of this release is under way on {env.service} (it runs "
                                  f"{_short(plan.start.running)}): nothing to follow")
@@ -304,15 +306,15 @@ def _records(config_path: Path, record_dir: str | None) -> Path:
     return Path(record_dir) if record_dir else config_path.parent / ".shipline" / "records"
 
 
-def _revision(repo: Path, record: Record) -> None:
-    """The commit behind the release, for the record's lead time (when deploying from a checkout)."""
+def _commit(repo: Path) -> tuple[str, int] | None:
+    """The commit behind the release and its time, for the records' lead time (None: not a checkout)."""
     from ..revision import current
 
     try:
         revision = current(repo)
     except ShiplineError:
-        return
-    record.commit, record.commit_time = revision.sha, revision.commit_time
+        return None
+    return revision.sha, revision.commit_time
 
 
 def _short(arn: str | None) -> str:
