@@ -11,9 +11,11 @@ import time
 from collections import Counter
 
 import botocore.exceptions
+import dns.flags
 import dns.message
 import dns.query
 import dns.rcode
+import dns.rdatatype
 import pytest
 
 from helpers import ROOT, wait_for
@@ -131,6 +133,17 @@ def test_unknown_names_are_nxdomain_inside_a_zone_and_refused_outside_every_zone
         client.resolve("nope.shop.example")
     with pytest.raises(NotResolved):
         client.resolve("example.org")
+
+
+def test_an_answer_too_big_for_udp_is_truncated_and_the_client_gets_it_over_tcp(aws, route53, zone):
+    many = [f"127.0.1.{n}" for n in range(1, 61)]  # 60 A records: about 1 KB, over UDP's 512 bytes
+    route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "CREATE",
+        "ResourceRecordSet": {"Name": "many.shop.example", "Type": "A", "TTL": 60,
+                              "ResourceRecords": [{"Value": value} for value in many]}}]})
+    udp = query(aws, "many.shop.example")
+    assert udp.flags & dns.flags.TC and len(addresses(udp)) < 60
+    assert sorted(addresses(query(aws, "many.shop.example", tcp=True))) == sorted(many)
+    assert CachingResolver.from_env().resolve("many.shop.example") in many  # dnspython retries a truncated answer over TCP
 
 
 def test_get_change_of_an_unknown_id_is_no_such_change(route53, zone):

@@ -29,6 +29,7 @@ HOST = "127.0.0.1"
 TCP_IDLE_SECONDS = 10.0  # an idle TCP client is closed after this (RFC 7766 suggests seconds to tens)
 UDP_LIMIT = 512          # a UDP answer's size without EDNS (RFC 1035)
 BIND_ATTEMPTS = 50
+POLL_SECONDS = 0.05  # how soon stop() is noticed
 
 
 class DnsServer:
@@ -38,7 +39,8 @@ class DnsServer:
         self._answer = answer
         self._udp, self._tcp = _bind_pair(self)
         self.port = self._udp.server_address[1]
-        self._threads = [threading.Thread(target=server.serve_forever, name=f"dns-{kind}-{self.port}", daemon=True)
+        self._threads = [threading.Thread(target=server.serve_forever, kwargs={"poll_interval": POLL_SECONDS},
+                                          name=f"dns-{kind}-{self.port}", daemon=True)
                          for kind, server in (("udp", self._udp), ("tcp", self._tcp))]
         for thread in self._threads:
             thread.start()
