@@ -146,6 +146,22 @@ def test_an_answer_too_big_for_udp_is_truncated_and_the_client_gets_it_over_tcp(
     assert CachingResolver.from_env().resolve("many.shop.example") in many  # dnspython retries a truncated answer over TCP
 
 
+def test_deleting_a_weighted_record_deletes_that_one_only(aws, route53, zone):
+    """Route 53 deletes the record set named by name, type and SetIdentifier; another name's "blue" stays."""
+    set_weights(route53, zone, 50, 50)
+    route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "CREATE",
+        "ResourceRecordSet": {"Name": "api.shop.example", "Type": "A", "SetIdentifier": "blue", "Weight": 1,
+                              "TTL": 10, "ResourceRecords": [{"Value": BLUE}]}}]})
+    route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "DELETE",
+        "ResourceRecordSet": {"Name": "www.shop.example", "Type": "A", "SetIdentifier": "blue", "Weight": 50,
+                              "TTL": 10, "ResourceRecords": [{"Value": BLUE}]}}]})
+    left = route53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
+    assert sorted((r["Name"], r.get("SetIdentifier")) for r in left if r["Type"] == "A") == [
+        ("api.shop.example.", "blue"), ("www.shop.example.", "green")]
+    assert {addresses(query(aws, "www.shop.example"))[0] for _ in range(30)} == {GREEN}
+    assert addresses(query(aws, "api.shop.example")) == [BLUE]
+
+
 def test_get_change_of_an_unknown_id_is_no_such_change(route53, zone):
     with pytest.raises(botocore.exceptions.ClientError) as raised:
         route53.get_change(Id="C0000000000000")

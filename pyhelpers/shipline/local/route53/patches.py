@@ -3,6 +3,10 @@ answers a ChangeInfo (CreateHostedZone, DeleteHostedZone, ChangeResourceRecordSe
 AssociateVPCWithHostedZone, DisassociateVPCFromHostedZone) answers a change of its own, PENDING, and
 GetChange reports it PENDING until it has propagated, then INSYNC; an unknown id is NoSuchChange (404),
 as Route 53 answers. moto answers one fixed id, always INSYNC, and any id at all.
+
+A DELETE of a record set with a SetIdentifier (weighted and the other routing policies) deletes that
+record set only, as Route 53 does: moto deletes every record set of the zone with that SetIdentifier,
+whatever its name and type.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ def install(log: ChangeLog) -> None:
         return
     from moto.core.responses import ActionResult
     from moto.route53.exceptions import Route53ClientError
+    from moto.route53.models import Route53Backend
     from moto.route53.responses import Route53
 
     class NoSuchChange(Route53ClientError):
@@ -31,6 +36,13 @@ def install(log: ChangeLog) -> None:
             super().__init__("NoSuchChange", f"A change with the specified change ID does not exist: {change_id}")
 
     original = {name: getattr(Route53, name) for name in CHANGE_INFO_OPERATIONS}
+    original_change = Route53Backend.change_resource_record_sets
+
+    def change_resource_record_sets(self: Any, zone_id: str, changes: list[dict[str, Any]]) -> None:
+        zone = self.get_hosted_zone(zone_id)
+        before = list(zone.rrsets)
+        original_change(self, zone_id, changes)
+        _restore_others(zone, before, changes)
 
     def submitting(name: str) -> Any:
         def call(self: Any) -> Any:
@@ -52,7 +64,27 @@ def install(log: ChangeLog) -> None:
     for name in CHANGE_INFO_OPERATIONS:
         setattr(Route53, name, submitting(name))
     Route53.get_change = get_change
+    Route53Backend.change_resource_record_sets = change_resource_record_sets
     _installed = True
+
+
+def _restore_others(zone: Any, before: list[Any], changes: list[dict[str, Any]]) -> None:
+    """Put back the record sets moto's DELETE by SetIdentifier took though the DELETE named another name or
+    type (and that the batch did not write again)."""
+    deleted = {_key(change["ResourceRecordSet"]["Name"], change["ResourceRecordSet"]["Type"],
+                    change["ResourceRecordSet"]["SetIdentifier"])
+               for change in changes
+               if change["Action"] == "DELETE" and "SetIdentifier" in change["ResourceRecordSet"]}
+    identifiers = {identifier for _, _, identifier in deleted}
+    present = {_key(r.name, r.type, r.set_identifier) for r in zone.rrsets}
+    for record_set in before:
+        key = _key(record_set.name, record_set.type, record_set.set_identifier)
+        if record_set.set_identifier in identifiers and key not in deleted and key not in present:
+            zone.rrsets.append(record_set)
+
+
+def _key(name: str, type_: str, set_identifier: str | None) -> tuple[str, str, str | None]:
+    return name.rstrip(".").lower(), type_, set_identifier
 
 
 def _info(change: Change, status: str) -> dict[str, Any]:
