@@ -21,7 +21,8 @@ _installed = False
 
 
 def install(log: ChangeLog) -> None:
-    """Route the change status to `log` (patching moto once per process)."""
+    """Route the change status to `log`, and delete by SetIdentifier as Route 53 does (patching moto once per
+    process)."""
     global _log, _installed
     _log = log
     if _installed:
