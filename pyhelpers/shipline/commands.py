@@ -353,6 +353,9 @@ COMMANDS: tuple[Command, ...] = (
                       "timeouts stay real; 'shipline local env' exports it as SHIPLINE_TIME_SCALE, so "
                       "shipline's waits follow", default=0.1,
                       minimum=0.01, maximum=1.0),
+                Param("alias_ttl", "int", "the TTL, in AWS seconds, of the local DNS's answers for alias records "
+                      "to a load balancer (AWS answers the target's: 60 for ELB); scaled by --time-scale like "
+                      "every TTL it serves", default=60, minimum=0, maximum=86400),
                 Param("timeout", "float", "seconds to wait until it is ready (it returns as soon as it is; a busy "
                       "machine may need tens of seconds)", default=60.0, minimum=1)),
     ),

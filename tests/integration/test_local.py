@@ -48,12 +48,14 @@ def local_env(tmp_path: Path):
 def test_up_status_env_down_leaves_nothing_behind(local_env: dict, docker_engine) -> None:
     env = local_env
     start = time.monotonic()
-    up = run_cli("local", "up", "--json", env=env)
+    up = run_cli("local", "up", "--json", "--alias-ttl", "20", env=env)
     ready = time.monotonic() - start
     assert up.returncode == 0, up.stderr
     state = json.loads(up.stdout)["result"]
     assert state["started"] is True and ready < 10
-    ports = {int(state["moto"]["endpoint"].rsplit(":", 1)[1]), int(state["registry"]["url"].rsplit(":", 1)[1])}
+    dns_address = state["env"]["SHIPLINE_LOCAL_DNS"]
+    ports = {int(address.rsplit(":", 1)[1]) for address in (state["moto"]["endpoint"], state["registry"]["url"],
+                                                            dns_address)}
     pids = [state["pid"], state["registry"]["pid"]]
     assert ports <= _listening_ports()
 
@@ -62,12 +64,15 @@ def test_up_status_env_down_leaves_nothing_behind(local_env: dict, docker_engine
 
     status = run_cli("local", "status", "--json", env=env)
     assert status.returncode == 0, status.stderr
-    assert all(part["ok"] for part in json.loads(status.stdout)["result"]["parts"])
+    parts = json.loads(status.stdout)["result"]["parts"]
+    assert all(part["ok"] for part in parts)
+    assert {"name": "dns", "ok": True, "detail": dns_address} in parts
 
     exports = run_cli("local", "env", env=env).stdout
-    shell = subprocess.run(["bash", "-c", exports + '\necho "$AWS_ENDPOINT_URL $AWS_REGION"'],
+    shell = subprocess.run(["bash", "-c", exports + '\necho "$AWS_ENDPOINT_URL $AWS_REGION $SHIPLINE_LOCAL_DNS"'],
                            capture_output=True, text=True, check=True)
-    assert shell.stdout.split() == [state["moto"]["endpoint"], "us-east-1"]
+    assert shell.stdout.split() == [state["moto"]["endpoint"], "us-east-1", dns_address]
+    _an_alias_resolves_with_the_alias_ttl(state["env"])
     doctor = run_cli("doctor", "--no-docker", env={**env, **state["env"]})
     assert doctor.returncode == 0, doctor.stderr
     import boto3
@@ -92,6 +97,29 @@ def test_up_status_env_down_leaves_nothing_behind(local_env: dict, docker_engine
     assert docker_engine.containers.list(all=True, filters={"label": f"{WORLD_LABEL}={state['world_id']}"}) == []
     gone = run_cli("local", "status", env=env)
     assert gone.returncode == 3 and "start it with 'shipline local up'" in gone.stderr
+
+
+def _an_alias_resolves_with_the_alias_ttl(env: dict[str, str]) -> None:
+    """The daemon's DNS answers an alias to its load balancer, with --alias-ttl 20 at time scale 0.1: 2 s."""
+    import boto3
+    import dns.message
+    import dns.query
+
+    def client(service: str):
+        return boto3.client(service, endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1",
+                            aws_access_key_id="x", aws_secret_access_key="y")
+
+    subnets = [s["SubnetId"] for s in client("ec2").describe_subnets()["Subnets"]][:2]
+    balancer = client("elbv2").create_load_balancer(Name="web", Subnets=subnets)["LoadBalancers"][0]
+    route53 = client("route53")
+    zone = route53.create_hosted_zone(Name="local.test", CallerReference="up")["HostedZone"]["Id"]
+    route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "CREATE",
+        "ResourceRecordSet": {"Name": "www.local.test", "Type": "A", "AliasTarget": {
+            "HostedZoneId": balancer["CanonicalHostedZoneId"], "DNSName": balancer["DNSName"],
+            "EvaluateTargetHealth": False}}}]})
+    host, port = env["SHIPLINE_LOCAL_DNS"].split(":")
+    answer = dns.query.udp(dns.message.make_query("www.local.test", "A"), host, port=int(port), timeout=5).answer
+    assert [(rrset.ttl, [item.address for item in rrset]) for rrset in answer] == [(2, [balancer["DNSName"]])]
 
 
 def test_down_on_a_busy_machine_stops_everything(local_env: dict, busy_cores: None) -> None:

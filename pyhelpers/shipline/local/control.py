@@ -15,6 +15,7 @@ from .. import references
 from ..errors import BadInput, EnvironmentProblem, Problem
 from . import procs
 from .daemon import STATE_FILE, serve
+from .route53.emulation import ENV_VAR as DNS_ENV_VAR
 
 
 def _state_dir(state_dir: str | None) -> Path:
@@ -45,8 +46,22 @@ def _answers(url: str) -> bool:
         return False
 
 
-def up(state_dir: str | None = None, foreground: bool = False, time_scale: float = 0.1, timeout: float = 60.0,
-       dry_run: bool = False) -> dict[str, Any]:
+def _dns_answers(address: str) -> bool:
+    """True when the DNS server at `address` (host:port) answers a query at all (REFUSED counts)."""
+    import dns.exception
+    import dns.message
+    import dns.query
+
+    host, _, port = address.rpartition(":")
+    try:
+        dns.query.udp(dns.message.make_query(".", "SOA"), host, port=int(port), timeout=1)
+        return True
+    except (dns.exception.DNSException, OSError):
+        return False
+
+
+def up(state_dir: str | None = None, foreground: bool = False, time_scale: float = 0.1, alias_ttl: int = 60,
+       timeout: float = 60.0, dry_run: bool = False) -> dict[str, Any]:
     """Start the local world (idempotent) and return its environment."""
     references.require(references.finite, time_scale, "time_scale")
     directory = _state_dir(state_dir)
@@ -56,14 +71,15 @@ def up(state_dir: str | None = None, foreground: bool = False, time_scale: float
     if dry_run:
         return {"started": False, "dry_run": True, "state_dir": str(directory),
                 "would_start": ["moto (AWS APIs) on 127.0.0.1", "an ECR front and its docker-registry on 127.0.0.1",
-                                "dockerd, if no Docker engine answers"]}
+                                "a DNS server for the hosted zones on 127.0.0.1", "dockerd, if no Docker engine answers"]}
     if foreground:
         print("shipline local: running in the foreground; Ctrl-C stops everything", file=sys.stderr)
-        serve(directory, time_scale)
+        serve(directory, time_scale, alias_ttl)
         return {"started": True, "stopped": True, "state_dir": str(directory)}
     log_path = directory / "daemon.log"
     log_path.unlink(missing_ok=True)
-    proc = procs.start([sys.executable, "-m", "shipline.local.daemon", str(directory), str(time_scale)], log_path)
+    proc = procs.start([sys.executable, "-m", "shipline.local.daemon", str(directory), str(time_scale),
+                        str(alias_ttl)], log_path)
     procs.wait_until(lambda: _read_state(directory) is not None, "the local world", timeout, proc, log_path)
     return {"started": True, "state_dir": str(directory), **_read_state(directory)}
 
@@ -105,11 +121,14 @@ def status(state_dir: str | None = None) -> dict[str, Any]:
                                  "start it with 'shipline local up'")
     from .dockerd import engine_answers
 
+    dns_address = state["env"].get(DNS_ENV_VAR)
     parts = [
         {"name": "daemon", "ok": procs.alive(state["pid"]), "detail": f"pid {state['pid']}"},
         {"name": "aws", "ok": _answers(state["moto"]["endpoint"] + "/moto-api/data.json"),
          "detail": state["moto"]["endpoint"]},
         {"name": "registry", "ok": _answers(state["registry"]["url"] + "/v2/"), "detail": state["registry"]["url"]},
+        {"name": "dns", "ok": bool(dns_address) and _dns_answers(dns_address),
+         "detail": dns_address or "none: a daemon of an older shipline, restart it"},
         {"name": "docker", "ok": engine_answers(), "detail": "local Docker engine"},
     ]
     down_parts = [p["name"] for p in parts if not p["ok"]]
@@ -142,7 +161,8 @@ def render_up(result: dict[str, Any]) -> str:
     if result.get("stopped"):
         return "local world stopped"
     verb = "started" if result["started"] else "already running"
-    return (f"local world {verb}: AWS at {result['moto']['endpoint']}, registry at {result['registry']['url']}\n"
+    return (f"local world {verb}: AWS at {result['moto']['endpoint']}, registry at {result['registry']['url']}, "
+            f"DNS at {result['env'].get(DNS_ENV_VAR, 'none (a daemon of an older shipline: restart it)')}\n"
             "use it with:  eval \"$(shipline local env)\"")
 
 

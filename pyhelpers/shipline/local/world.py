@@ -20,6 +20,9 @@ from .ecs import patches
 from .ecs.scheduler import EcsEmulation
 from .elb.dataplane import DataPlane
 from .moto_server import MotoServer
+from .route53 import patches as route53_patches
+from .route53.emulation import ENV_VAR as DNS_ENV_VAR
+from .route53.emulation import Route53Emulation
 
 if TYPE_CHECKING:
     from .ecr_front import EcrFront
@@ -27,13 +30,14 @@ if TYPE_CHECKING:
 
 class LocalWorld:
     """moto (in this process), the ECR fronts with their registries, the Docker engine: all on 127.0.0.1;
-    each load balancer's listeners on a 127.0.0.x of its own (`listeners`).
+    each load balancer's listeners on a 127.0.0.x of its own (`listeners`); a DNS server answering from
+    the hosted zones (`dns`), alias records to a load balancer with `alias_ttl` (AWS seconds, scaled).
 
     Several worlds may share one Docker engine: each has an `id`, every container it starts carries it
     (WORLD_LABEL), and its reset and stop remove only those.
     """
 
-    def __init__(self, state_dir: Path | None = None, time_scale: float = 0.1) -> None:
+    def __init__(self, state_dir: Path | None = None, time_scale: float = 0.1, alias_ttl: int = 60) -> None:
         self.id = new_world_id()
         self._own_dir = state_dir is None
         self.state_dir = state_dir or Path(tempfile.mkdtemp(prefix="shipline-local-"))
@@ -41,8 +45,10 @@ class LocalWorld:
         self.moto = MotoServer()
         self.ecr = EcrEmulation(self.state_dir / "ecr")
         self.time_scale = time_scale
+        self.alias_ttl = alias_ttl
         self.ecs: EcsEmulation | None = None
         self.listeners: DataPlane | None = None
+        self.dns: Route53Emulation | None = None
 
     def start(self) -> "LocalWorld":
         self._dockerd = ensure_engine()
@@ -51,6 +57,8 @@ class LocalWorld:
         self.ecs = EcsEmulation(self.ecr, self.time_scale, world_id=self.id).start()
         self.listeners = DataPlane(self.ecs.tasks.health, self.state_dir / "elb")
         patches.install(self.ecs, self.listeners)
+        self.dns = Route53Emulation(self.time_scale, self.alias_ttl, self.listeners.addresses).start()
+        route53_patches.install(self.dns.changes)
         return self
 
     @property
@@ -81,6 +89,7 @@ class LocalWorld:
             "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
             "AWS_EC2_METADATA_DISABLED": "true",
             timescale.ENV: repr(self.time_scale),  # shipline's own waits run at the emulation's pace
+            **({DNS_ENV_VAR: self.dns.address} if self.dns is not None else {}),
         }
 
     def reset(self) -> None:
@@ -90,6 +99,8 @@ class LocalWorld:
         self.moto.reset()
         if self.listeners is not None:
             self.listeners.reset()
+        if self.dns is not None:
+            self.dns.reset()
         self.ecr.reset()
         remove_containers(self.id)
 
@@ -97,6 +108,8 @@ class LocalWorld:
         return self.moto.snapshot()
 
     def stop(self) -> None:
+        if self.dns is not None:
+            self.dns.stop()
         if self.listeners is not None:
             self.listeners.stop()
         if self.ecs is not None:

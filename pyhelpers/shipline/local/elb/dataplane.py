@@ -79,6 +79,11 @@ class DataPlane:
                     self._serve(account, region, facts)
             self._write_endpoints()
 
+    def addresses(self) -> set[str]:
+        """The load balancers' addresses (each one's DNSName)."""
+        with self._lock:
+            return set(self._addresses.values())
+
     def endpoints(self) -> list[Endpoint]:
         with self._lock:
             return [endpoint for endpoint, _ in self._served.values()]
