@@ -8,10 +8,13 @@ import secrets
 import shutil
 import subprocess
 import tempfile
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import procs
+from .cloudwatch import patches as cloudwatch_patches
+from .cloudwatch.emulation import CloudWatchEmulation
 from .constants import ACCOUNT_ID, REGION, WORLD_LABEL
 from .dockerd import ensure_engine
 from .ecr import EcrEmulation
@@ -26,13 +29,14 @@ if TYPE_CHECKING:
 
 class LocalWorld:
     """moto (in this process), the ECR fronts with their registries, the Docker engine: all on 127.0.0.1;
-    each load balancer's listeners on a 127.0.0.x of its own (`listeners`).
+    each load balancer's listeners on a 127.0.0.x of its own (`listeners`); their metrics published to
+    CloudWatch every `metric_period` real seconds and the alarms evaluated (`cloudwatch`).
 
     Several worlds may share one Docker engine: each has an `id`, every container it starts carries it
     (WORLD_LABEL), and its reset and stop remove only those.
     """
 
-    def __init__(self, state_dir: Path | None = None, time_scale: float = 0.1) -> None:
+    def __init__(self, state_dir: Path | None = None, time_scale: float = 0.1, metric_period: float = 1.0) -> None:
         self.id = new_world_id()
         self._own_dir = state_dir is None
         self.state_dir = state_dir or Path(tempfile.mkdtemp(prefix="shipline-local-"))
@@ -40,16 +44,21 @@ class LocalWorld:
         self.moto = MotoServer()
         self.ecr = EcrEmulation(self.state_dir / "ecr")
         self.time_scale = time_scale
+        self.metric_period = metric_period
         self.ecs: EcsEmulation | None = None
         self.listeners: DataPlane | None = None
+        self.cloudwatch: CloudWatchEmulation | None = None
 
     def start(self) -> "LocalWorld":
         self._dockerd = ensure_engine()
         self.moto.start()
         self.ecr.start(ACCOUNT_ID, REGION)
-        self.ecs = EcsEmulation(self.ecr, self.time_scale, world_id=self.id).start()
-        self.listeners = DataPlane(self.ecs.tasks.health, self.state_dir / "elb")
-        patches.install(self.ecs, self.listeners)
+        ecs = self.ecs = EcsEmulation(self.ecr, self.time_scale, world_id=self.id).start()
+        self.cloudwatch = CloudWatchEmulation(ecs.tasks.health, lambda: ecs.time_scale, self.metric_period)
+        self.listeners = DataPlane(ecs.tasks.health, self.state_dir / "elb", observer=self.cloudwatch.observe)
+        patches.install(ecs, self.listeners)
+        cloudwatch_patches.install(lambda: ecs.time_scale)
+        self.cloudwatch.start(self.listeners.target_groups)
         return self
 
     @property
@@ -82,11 +91,12 @@ class LocalWorld:
 
     def reset(self) -> None:
         """Back to empty: AWS state, custom transitions, recorded calls, this world's containers."""
-        if self.ecs is not None:
-            self.ecs.reset()
-        self.moto.reset()
-        if self.listeners is not None:
-            self.listeners.reset()
+        with self.cloudwatch.paused() if self.cloudwatch is not None else nullcontext():
+            if self.ecs is not None:
+                self.ecs.reset()
+            self.moto.reset()
+            if self.listeners is not None:
+                self.listeners.reset()
         self.ecr.reset()
         remove_containers(self.id)
 
@@ -94,6 +104,8 @@ class LocalWorld:
         return self.moto.snapshot()
 
     def stop(self) -> None:
+        if self.cloudwatch is not None:
+            self.cloudwatch.stop()
         if self.listeners is not None:
             self.listeners.stop()
         if self.ecs is not None:
