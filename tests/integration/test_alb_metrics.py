@@ -307,3 +307,84 @@ def test_a_target_answering_500_on_20_percent_drives_its_5xx_count_and_alarm_to_
     summaries = [h["HistorySummary"] for h in cloudwatch.describe_alarm_history(
         AlarmName="flaky-5xx", HistoryItemType="StateUpdate", ScanBy="TimestampAscending")["AlarmHistoryItems"]]
     assert summaries[-2:] == ["Alarm updated from OK to ALARM", "Alarm updated from ALARM to OK"], summaries
+
+
+def test_a_slow_target_group_raises_its_p95_response_time_while_the_fast_groups_stays_put(
+        aws, elb, cloudwatch, balancer, group, targets):
+    """TargetResponseTime from the raw samples: a group whose target takes 200 ms more has its p95
+    (GetMetricStatistics' ExtendedStatistics, GetMetricData's Stat p95) above 0.2 s; the fast group's p95
+    is the same before and while the slow group is loaded."""
+    front = balancer("latency")
+    fast, slow = group("fast", targets()), group("slow", targets(delay=0.2))
+    client = listen(aws, elb, front, fast, {"/slow/*": slow})
+    since = now()
+    for _ in range(100):
+        client.get("/")
+    wait_for("the fast group's first requests", lambda: sum(
+        p["SampleCount"] for p in statistics(cloudwatch, "TargetResponseTime", tg_dims(front, fast), since,
+                                             Statistics=["SampleCount"])) == 100, timeout=10)
+    baseline = fast_p95(cloudwatch, front, fast, since)
+
+    def slow_requests() -> None:
+        slow_client = Client(client.host, client.port)
+        for _ in range(8):
+            slow_client.get("/slow/x")
+
+    loaders = [threading.Thread(target=slow_requests) for _ in range(5)]
+    during = now()
+    for loader in loaders:
+        loader.start()
+    for _ in range(100):
+        client.get("/")
+    for loader in loaders:
+        loader.join()
+    wait_for("the slow group's requests", lambda: sum(
+        p["SampleCount"] for p in statistics(cloudwatch, "TargetResponseTime", tg_dims(front, slow), during,
+                                             Statistics=["SampleCount"])) == 40, timeout=10)
+    points = statistics(cloudwatch, "TargetResponseTime", tg_dims(front, slow), during,
+                        ExtendedStatistics=["p50", "p90", "p95", "p99"])
+    assert points and all(0.2 <= p["ExtendedStatistics"]["p95"] < 1.0 for p in points), points
+    assert all(p["ExtendedStatistics"]["p50"] <= p["ExtendedStatistics"]["p90"] <= p["ExtendedStatistics"]["p95"]
+               <= p["ExtendedStatistics"]["p99"] for p in points)
+    loaded = fast_p95(cloudwatch, front, fast, during)
+    print(f"fast group's p95: {baseline * 1000:.1f} ms alone, {loaded * 1000:.1f} ms beside the slow group; "
+          f"slow group's p95: {max(p['ExtendedStatistics']['p95'] for p in points) * 1000:.0f} ms")
+    assert baseline < 0.05 and loaded < 0.05
+    lb_level = statistics(cloudwatch, "TargetResponseTime", lb_dims(front), during, Statistics=["Maximum"])
+    assert max(p["Maximum"] for p in lb_level) >= 0.2  # the load balancer's metric holds both groups
+
+
+def fast_p95(cloudwatch, front: dict, group_arn: str, since: dt.datetime) -> float:
+    """The group's p95 TargetResponseTime over everything since `since`, by GetMetricData (one 60-s period
+    of CloudWatch time, 6 real seconds: the query's span)."""
+    result = cloudwatch.get_metric_data(
+        StartTime=since, EndTime=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=5), MetricDataQueries=[{
+            "Id": "p95", "MetricStat": {"Metric": {"Namespace": NAMESPACE, "MetricName": "TargetResponseTime",
+                                                   "Dimensions": tg_dims(front, group_arn)},
+                                        "Period": 6, "Stat": "p95"}}])["MetricDataResults"][0]
+    assert result["StatusCode"] == "Complete" and result["Values"], result
+    return max(result["Values"])
+
+
+def test_healthy_and_unhealthy_host_counts_follow_a_target_being_stopped(aws, elb, cloudwatch, balancer, group,
+                                                                         targets):
+    """HealthyHostCount and UnHealthyHostCount (TargetGroup + LoadBalancer) are published every period,
+    traffic or not, and follow the health checks: a stopped target turns the counts from 2 / 0 to 1 / 1."""
+    front = balancer("hosts")
+    one, two = targets(), targets()
+    arn = group("pair", one, two)
+    listen(aws, elb, front, arn)
+    since = now()
+
+    def latest(name: str) -> float | None:
+        points = statistics(cloudwatch, name, tg_dims(front, arn), since, Statistics=["Maximum"])
+        return points[-1]["Maximum"] if points else None
+
+    wait_for("2 healthy, 0 unhealthy", lambda: (latest("HealthyHostCount"), latest("UnHealthyHostCount")) ==
+             (2.0, 0.0), timeout=10)
+    assert statistics(cloudwatch, "HealthyHostCount", lb_dims(front), since, Statistics=["Maximum"]) == []
+    two.stop()
+    stopped = time.monotonic()
+    wait_for("1 healthy, 1 unhealthy", lambda: (latest("HealthyHostCount"), latest("UnHealthyHostCount")) ==
+             (1.0, 1.0), timeout=10)
+    print(f"the counts followed the stopped target in {time.monotonic() - stopped:.1f}s")

@@ -78,7 +78,7 @@ def decide(points: list[float | None], rule: Rule) -> Decision:
     if not real or (real == breaching == [len(points) - 1]):  # nothing, or a lone breaching newest point
         return Decision(keep, real, len(breaching), 0)
     state = ALARM if len(breaching) >= min(m, len(real)) else OK
-    return Decision(keep if state == ALARM else state, real, len(breaching), 0)
+    return Decision(None if state == ALARM and rule.treat_missing == "ignore" else state, real, len(breaching), 0)
 
 
 def reason(decision: Decision, rule: Rule, points: list[float | None], stamps: list[str], previous: str) -> str:
@@ -87,8 +87,10 @@ def reason(decision: Decision, rule: Rule, points: list[float | None], stamps: l
         unknown = rule.evaluation_periods - len(decision.evaluated)
         return f"Insufficient Data: {_count(unknown, 'datapoint')} {'was' if unknown == 1 else 'were'} unknown."
     words = COMPARISONS[rule.comparison][1]
-    listed = ", ".join(f"{points[i]} ({stamps[i]})" for i in decision.evaluated)
     shown = len(decision.evaluated)
+    named = [i for i in reversed(decision.evaluated)  # newest first: the breaching ones for ALARM
+             if decision.state != ALARM or rule.breaches(points[i])]  # type: ignore[arg-type]
+    listed = ", ".join(f"{points[i]} ({stamps[i]})" for i in named)
     if not shown:
         text = f"Threshold Crossed: no datapoints were received for {_count(rule.evaluation_periods, 'period')}"
     elif decision.state == ALARM:

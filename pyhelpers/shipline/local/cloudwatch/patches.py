@@ -7,7 +7,8 @@
 - PutMetricAlarm refuses a Period CloudWatch refuses and DatapointsToAlarm above EvaluationPeriods; a
   new alarm starts INSUFFICIENT_DATA ("Unchecked: Initial alarm creation"), an updated one keeps its
   state (moto starts every put at OK);
-- DescribeAlarmHistory (moto has none) lists alarms' state changes.
+- DescribeAlarmHistory (moto has none) lists alarms' state changes;
+- ListMetrics lists a metric with two dimensions or more once (moto repeats it for every datapoint).
 Everything else stays moto's. Metrics Insights queries (SELECT ...) go to moto's GetMetricData as they are.
 """
 from __future__ import annotations
@@ -35,6 +36,7 @@ def install(time_scale: Callable[[], float]) -> None:
 
     original_get_metric_data = CW.get_metric_data
     original_put_metric_alarm = CW.put_metric_alarm
+    original_list_metrics = CW.list_metrics
 
     def get_metric_statistics(self: Any) -> Any:
         wanted, extended = self._get_param("Statistics", []), self._get_param("ExtendedStatistics", [])
@@ -123,6 +125,16 @@ def install(time_scale: Callable[[], float]) -> None:
                    reverse=(self._get_param("ScanBy") or "TimestampDescending") == "TimestampDescending")
         return ActionResult({"AlarmHistoryItems": items[:int(self._get_param("MaxRecords") or 100)]})
 
+    def list_metrics(self: Any) -> Any:
+        if self._get_param("NextToken"):
+            return original_list_metrics(self)
+        backend = self.cloudwatch_backend
+        token, metrics = backend._get_paginated(store.distinct_metrics(
+            backend, self._get_param("Namespace"), self._get_param("MetricName"),
+            self._get_params().get("Dimensions", [])))
+        return ActionResult({"Metrics": metrics, "NextToken": token})
+
+    CW.list_metrics = list_metrics
     CW.get_metric_statistics = get_metric_statistics
     CW.get_metric_data = get_metric_data
     CW.put_metric_alarm = put_metric_alarm

@@ -101,6 +101,18 @@ def samples(account: str, region: str, namespace: str, name: str, dimensions: li
     return sorted(found, key=lambda stored: stored.timestamp)
 
 
+def distinct_metrics(backend: Any, namespace: str | None, name: str | None,
+                     dimensions: list[dict[str, str]]) -> list[Any]:
+    """ListMetrics' metrics: one datum per namespace, name and dimension set (moto's own test of "already
+    listed" fails for two dimensions or more), filtered as ListMetrics filters."""
+    seen: dict[tuple[str, str, frozenset[tuple[str, str]]], Any] = {}
+    for datum in backend.get_all_metrics():
+        if datum.filter(namespace, name, dimensions):
+            seen.setdefault((datum.namespace, datum.name, frozenset((d.name, d.value) for d in datum.dimensions)),
+                            datum)
+    return list(seen.values())
+
+
 def metric_alarms() -> list[MetricAlarm]:
     """Every account's and region's alarms on one metric, as they are now."""
     alarms = []
