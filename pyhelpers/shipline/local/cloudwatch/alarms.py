@@ -32,9 +32,11 @@ class AlarmEvaluator:
             if alarm.comparison not in alarm_rules.COMPARISONS or alarm.treat_missing not in alarm_rules.TREATMENTS:
                 continue
             period = periods.real(alarm.period, time_scale)
+            if period <= 0:
+                continue
             last = periods.index_of(through, period) - 1  # the latest period that has ended
             key = (alarm.account, alarm.region, alarm.name)
-            if period > 0 and self._evaluated.get(key) != last:
+            if self._evaluated.get(key) != last:
                 self._evaluated[key] = last
                 _evaluate(alarm, period, last)
 
