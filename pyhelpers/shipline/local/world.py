@@ -8,11 +8,14 @@ import secrets
 import shutil
 import subprocess
 import tempfile
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import timescale
 from . import procs
+from .cloudwatch import patches as cloudwatch_patches
+from .cloudwatch.emulation import CloudWatchEmulation
 from .constants import ACCOUNT_ID, REGION, WORLD_LABEL
 from .dockerd import ensure_engine
 from .ecr import EcrEmulation
@@ -30,14 +33,17 @@ if TYPE_CHECKING:
 
 class LocalWorld:
     """moto (in this process), the ECR fronts with their registries, the Docker engine: all on 127.0.0.1;
-    each load balancer's listeners on a 127.0.0.x of its own (`listeners`); a DNS server answering from
-    the hosted zones (`dns`), alias records to a load balancer with `alias_ttl` (AWS seconds, scaled).
+    each load balancer's listeners on a 127.0.0.x of its own (`listeners`), their metrics published to
+    CloudWatch every `metric_period` real seconds and the alarms evaluated (`cloudwatch`); a DNS server
+    answering from the hosted zones (`dns`), alias records to a load balancer with `alias_ttl` (AWS
+    seconds, scaled).
 
     Several worlds may share one Docker engine: each has an `id`, every container it starts carries it
     (WORLD_LABEL), and its reset and stop remove only those.
     """
 
-    def __init__(self, state_dir: Path | None = None, time_scale: float = 0.1, alias_ttl: int = 60) -> None:
+    def __init__(self, state_dir: Path | None = None, time_scale: float = 0.1, alias_ttl: int = 60,
+                 metric_period: float = 1.0) -> None:
         self.id = new_world_id()
         self._own_dir = state_dir is None
         self.state_dir = state_dir or Path(tempfile.mkdtemp(prefix="shipline-local-"))
@@ -46,17 +52,22 @@ class LocalWorld:
         self.ecr = EcrEmulation(self.state_dir / "ecr")
         self.time_scale = time_scale
         self.alias_ttl = alias_ttl
+        self.metric_period = metric_period
         self.ecs: EcsEmulation | None = None
         self.listeners: DataPlane | None = None
+        self.cloudwatch: CloudWatchEmulation | None = None
         self.dns: Route53Emulation | None = None
 
     def start(self) -> "LocalWorld":
         self._dockerd = ensure_engine()
         self.moto.start()
         self.ecr.start(ACCOUNT_ID, REGION)
-        self.ecs = EcsEmulation(self.ecr, self.time_scale, world_id=self.id).start()
-        self.listeners = DataPlane(self.ecs.tasks.health, self.state_dir / "elb")
-        patches.install(self.ecs, self.listeners)
+        ecs = self.ecs = EcsEmulation(self.ecr, self.time_scale, world_id=self.id).start()
+        self.cloudwatch = CloudWatchEmulation(ecs.tasks.health, lambda: ecs.time_scale, self.metric_period)
+        self.listeners = DataPlane(ecs.tasks.health, self.state_dir / "elb", observer=self.cloudwatch.observe)
+        patches.install(ecs, self.listeners)
+        cloudwatch_patches.install(lambda: ecs.time_scale)
+        self.cloudwatch.start(self.listeners.target_groups)
         self.dns = Route53Emulation(self.time_scale, self.alias_ttl, self.listeners.addresses).start()
         route53_patches.install(self.dns.changes)
         return self
@@ -94,13 +105,14 @@ class LocalWorld:
 
     def reset(self) -> None:
         """Back to empty: AWS state, custom transitions, recorded calls, this world's containers."""
-        if self.ecs is not None:
-            self.ecs.reset()
-        self.moto.reset()
-        if self.listeners is not None:
-            self.listeners.reset()
-        if self.dns is not None:
-            self.dns.reset()
+        with self.cloudwatch.paused() if self.cloudwatch is not None else nullcontext():
+            if self.ecs is not None:
+                self.ecs.reset()
+            self.moto.reset()
+            if self.listeners is not None:
+                self.listeners.reset()
+            if self.dns is not None:
+                self.dns.reset()
         self.ecr.reset()
         remove_containers(self.id)
 
@@ -110,6 +122,8 @@ class LocalWorld:
     def stop(self) -> None:
         if self.dns is not None:
             self.dns.stop()
+        if self.cloudwatch is not None:
+            self.cloudwatch.stop()
         if self.listeners is not None:
             self.listeners.stop()
         if self.ecs is not None:

@@ -1,7 +1,8 @@
-"""The one module that reads and writes moto's models (ECS, ELBv2, CloudWatch Logs, CloudWatch).
+"""The one module that reads and writes moto's ECS, ELBv2 and CloudWatch Logs models (CloudWatch's are
+cloudwatch/store.py's).
 
 The rest of the emulation sees plain values: a service's facts, a task definition, a target group's
-health-check settings, a listener's rules, alarm states. moto's service and listener objects travel
+health-check settings, a listener's rules. moto's service and listener objects travel
 through it as opaque handles that only this module opens (moto is pinned exactly in the `local` extra).
 """
 from __future__ import annotations
@@ -186,14 +187,6 @@ def put_log_lines(account: str, region: str, group: str, stream: str, lines: lis
         backend.put_log_events(group, stream, [{"timestamp": ms, "message": text} for ms, text in lines])
     except ResourceNotFoundException:
         pass
-
-
-def alarms_in_alarm(account: str, region: str, names: list[str]) -> list[str]:
-    """Those of the named CloudWatch alarms that exist and are in state ALARM."""
-    from moto.cloudwatch.models import cloudwatch_backends
-
-    known = cloudwatch_backends[account][region].alarms
-    return [name for name in names if name in known and known[name].state_value == "ALARM"]
 
 
 def _ecs(account: str, region: str) -> Any:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 from typing import Callable
 
+from ..cloudwatch import store as cloudwatch
 from . import bridge
 from .model import Deployment, ServiceSim, new_deployment_id, now
 from .tasks import TaskLifecycle
@@ -124,12 +125,12 @@ class Rollout:
                        "deployment failed: tasks failed to start.", bool(breaker.get("rollback")))
 
     def _deployment_alarms(self, sim: ServiceSim) -> None:
-        """Deployment alarms: an alarm in ALARM while the deployment runs fails it (their state is set
-        through the CloudWatch API until alarms are evaluated from metrics)."""
+        """Deployment alarms: an alarm in ALARM while the deployment runs fails it (alarms are evaluated
+        from their metrics, e.g. the load balancer's, by cloudwatch/alarms.py)."""
         alarms = sim.configuration.get("alarms") or {}
         if not alarms.get("enable") or sim.primary.rollout_state != "IN_PROGRESS" or sim.primary.rollback:
             return
-        firing = bridge.alarms_in_alarm(sim.account, sim.region, alarms.get("alarmNames", []))
+        firing = cloudwatch.alarms_in_alarm(sim.account, sim.region, alarms.get("alarmNames", []))
         if firing:
             self._fail(sim, f"ECS deployment alarm(s) detected: {', '.join(firing)} in ALARM state.",
                        "deployment failed: alarm detected.", bool(alarms.get("rollback")))

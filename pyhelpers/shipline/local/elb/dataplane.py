@@ -10,7 +10,8 @@ are not served (there is no certificate to terminate TLS with).
 Every request reads the listener's rules as they are now (a ModifyListener or ModifyRule applies to
 the next request) and the targets' health from the health model (health.py), which holds the targets
 the ECS emulation registers for task containers and those registered with RegisterTargets as
-127.0.0.1:port. Routing is routing.py's; HTTP is proxy.py's.
+127.0.0.1:port. Routing is routing.py's; HTTP is proxy.py's. What each request came to (proxy.Served)
+goes, with its load balancer's ARN, to the data plane's observer (the CloudWatch metrics).
 """
 from __future__ import annotations
 
@@ -20,14 +21,17 @@ import random
 import threading
 from collections import defaultdict
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..ecs import bridge
 from ..ecs.health import HealthChecker
 from . import routing
 from .addresses import AddressPool
-from .proxy import Answer, Forward, ListenerServer, elb_error
+from .proxy import Answer, Forward, ListenerServer, Served, elb_error
+
+Observer = Callable[[str, Served], None]  # (load balancer ARN, what one request came to)
 
 
 @dataclass(frozen=True)
@@ -49,9 +53,11 @@ class Endpoint:
 class DataPlane:
     """The world's load balancers' addresses and listener endpoints, kept in step with moto by sync()."""
 
-    def __init__(self, health: HealthChecker, directory: Path, pool: AddressPool | None = None) -> None:
+    def __init__(self, health: HealthChecker, directory: Path, pool: AddressPool | None = None,
+                 observer: Observer | None = None) -> None:
         self.health = health
         self.directory = directory
+        self.observer = observer
         self.pool = pool or AddressPool()
         self._lock = threading.RLock()
         self._addresses: dict[str, str] = {}                 # load balancer ARN -> its address
@@ -88,6 +94,18 @@ class DataPlane:
         with self._lock:
             return [endpoint for endpoint, _ in self._served.values()]
 
+    def target_groups(self) -> dict[str, set[str]]:
+        """Each load balancer's target groups: those its listeners' rules forward to (any protocol)."""
+        with self._lock:
+            balancers = list(self._addresses)
+        found: dict[str, set[str]] = {arn: set() for arn in balancers}
+        for account, region in {(arn.split(":")[4], arn.split(":")[3]) for arn in balancers}:
+            for facts in bridge.listeners(account, region):
+                if facts.load_balancer_arn in found:
+                    for rule in bridge.listener_rules(facts.handle):
+                        found[facts.load_balancer_arn] |= routing.forwarded_groups(rule.actions)
+        return found
+
     def reset(self) -> None:
         """Stop every endpoint and give every address back (moto's load balancers are gone)."""
         with self._lock:
@@ -106,7 +124,8 @@ class DataPlane:
         router = ListenerRouter(account, region, facts, self.health)
         server = ListenerServer(address, facts.port, router,
                                 lambda: bridge.idle_timeout(account, region, facts.load_balancer_arn), log,
-                                fallback_port=facts.port + 10000 if facts.port < 1024 else None)
+                                fallback_port=facts.port + 10000 if facts.port < 1024 else None,
+                                observer=partial(self.observer, facts.load_balancer_arn) if self.observer else None)
         self._served[facts.arn] = (Endpoint(facts.load_balancer_arn, facts.arn, address, facts.port, server.port,
                                             str(log)), server)
 

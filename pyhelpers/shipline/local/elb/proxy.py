@@ -8,7 +8,8 @@ pages are ELB's (`Server: awselb/2.0`). A client connection idle for the idle ti
 
 Every request is one line of the listener's access log, fields separated by spaces:
 `time client target_group target elb_status target_status seconds "request"` (`-` for a field that
-does not apply, e.g. the target of a fixed response), the time in UTC ISO 8601.
+does not apply, e.g. the target of a fixed response), the time in UTC ISO 8601; and one `Served`
+record handed to the listener's observer (the load balancer's CloudWatch metrics are made of them).
 """
 from __future__ import annotations
 
@@ -53,7 +54,21 @@ class Answer:
     group: str | None = None
 
 
+@dataclass(frozen=True)
+class Served:
+    """What the listener did with one request, as values (what its access-log line says)."""
+
+    time: float                   # when the answer was sent, seconds since the epoch
+    group: str | None             # the target group's ARN (None: answered by a rule or before routing)
+    target: str | None            # "127.0.0.1:port" when a target was chosen
+    elb_status: int               # the status the client got
+    target_status: int | None     # the target's status (None when the load balancer answered)
+    target_seconds: float | None  # from sending the request to the target to its response's headers
+    seconds: float                # from reading the request to answering it
+
+
 Router = Callable[[Request], "Forward | Answer"]
+Observer = Callable[[Served], None]
 
 
 def elb_error(status: int, group: str | None = None) -> Answer:
@@ -69,9 +84,10 @@ class ListenerServer:
     any free port (`port` says which)."""
 
     def __init__(self, address: str, listener_port: int, router: Router, idle_timeout: Callable[[], float],
-                 access_log: Path, fallback_port: int | None = None) -> None:
+                 access_log: Path, fallback_port: int | None = None, observer: Observer | None = None) -> None:
         self.address, self.listener_port, self.router = address, listener_port, router
         self.idle_timeout = idle_timeout
+        self.observer = observer
         self.access_log = access_log
         access_log.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(access_log, "a", buffering=1, encoding="utf-8")
@@ -97,9 +113,15 @@ class ListenerServer:
         self._thread.join()
         self._log.close()
 
-    def log(self, line: str) -> None:
+    def served(self, served: Served, client: str, request_line: str) -> None:
+        """One request done: its access-log line, and its record to the observer."""
+        when = dt.datetime.fromtimestamp(served.time, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         with self._log_lock:
-            self._log.write(line + "\n")
+            self._log.write(f"{when} {client} {served.group or '-'} {served.target or '-'} {served.elb_status} "
+                            f"{'-' if served.target_status is None else served.target_status} "
+                            f"{served.seconds:.6f} \"{request_line}\"\n")
+        if self.observer is not None:
+            self.observer(served)
 
     def opened(self, handler: "_Handler") -> bool:
         """Track a new connection; False when the listener is stopping (the connection is to be cut)."""
@@ -183,34 +205,34 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         started = time.monotonic()
+        group, target, target_status, target_seconds = None, None, None, None
         try:
             body = self._body()
         except ValueError:  # a Content-Length or chunk size that is no number
             self.close_connection = True
-            self._answer(elb_error(400))
-            return
-        url = urlsplit(self.path)
-        request = Request(self.command, url.path or "/", url.query, self.headers.get("Host", ""), self.headers,
-                          self.client_address[0], _cookies(self.headers.get_all("Cookie") or []))
-        decision = self.listener.router(request)
-        target, target_status = "-", "-"
+            decision: Forward | Answer = elb_error(400)
+        else:
+            url = urlsplit(self.path)
+            request = Request(self.command, url.path or "/", url.query, self.headers.get("Host", ""), self.headers,
+                              self.client_address[0], _cookies(self.headers.get_all("Cookie") or []))
+            decision = self.listener.router(request)
+            group = decision.group
         if isinstance(decision, Forward):
             target = f"127.0.0.1:{decision.port}"
             outcome = self._forward(decision, body)
-            if isinstance(outcome, int):
-                status = outcome
-                target_status = str(outcome)
-            else:
+            if isinstance(outcome, Answer):
                 self._answer(outcome)
                 status = outcome.status
+            else:
+                status, target_seconds = outcome
+                target_status = status
         else:
             self._answer(decision)
             status = decision.status
-        group = decision.group
-        now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        self.listener.log(f"{now} {self.client_address[0]}:{self.client_address[1]} {group or '-'} {target} "
-                          f"{status} {target_status} {time.monotonic() - started:.6f} "
-                          f"\"{self.command} {self.path} {self.request_version}\"")
+        self.listener.served(Served(time.time(), group, target, status, target_status, target_seconds,
+                                    time.monotonic() - started),
+                             f"{self.client_address[0]}:{self.client_address[1]}",
+                             f"{self.command} {self.path} {self.request_version}")
 
     def _body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -223,8 +245,9 @@ class _Handler(BaseHTTPRequestHandler):
             return b"".join(chunks)
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
-    def _forward(self, forward: Forward, body: bytes) -> int | Answer:
-        """Send the request to the target and relay its answer; its status, or ELB's error."""
+    def _forward(self, forward: Forward, body: bytes) -> tuple[int, float] | Answer:
+        """Send the request to the target and relay its answer; its status and the seconds it took to
+        answer (to its response's headers), or ELB's error."""
         headers = [(k, v) for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP
                    and k.lower() not in ("x-forwarded-for", "x-forwarded-proto", "x-forwarded-port",
                                          "content-length")]
@@ -239,12 +262,14 @@ class _Handler(BaseHTTPRequestHandler):
             reused = forward.port in self._upstream
             connection = self._upstream.pop(forward.port, None) or \
                 http.client.HTTPConnection("127.0.0.1", forward.port, timeout=self.listener.idle_timeout())
+            sent = time.monotonic()
             try:
                 connection.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
                 for key, value in headers:
                     connection.putheader(key, value)
                 connection.endheaders(body)
                 response = connection.getresponse()
+                answered = time.monotonic() - sent
                 payload = response.read()
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 connection.close()
@@ -262,7 +287,7 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 connection.close()
             self._relay(response, payload, forward.cookies)
-            return response.status
+            return response.status, answered
         raise AssertionError("the second attempt returns")
 
     def _relay(self, response: http.client.HTTPResponse, payload: bytes, cookies: list[Sticky]) -> None:

@@ -84,6 +84,18 @@ def choose_group(action: dict[str, Any], request: Request, rng: random.Random) -
     return group, cookie
 
 
+def forwarded_groups(actions: list[dict[str, Any]]) -> set[str]:
+    """The target groups the forward actions among `actions` name (with any weight, 0 included): the
+    groups a rule associates with its load balancer."""
+    found: set[str] = set()
+    for action in actions:
+        if action.get("Type") == "forward":
+            if action.get("TargetGroupArn"):
+                found.add(action["TargetGroupArn"])
+            found.update(g["TargetGroupArn"] for g in (action.get("ForwardConfig") or {}).get("TargetGroups", []))
+    return found
+
+
 def choose_target(targets: list[tuple[int, str]], turn: int, remembered: int | None = None) -> int | None:
     """The port of the target to send to, from (port, state) pairs: the remembered one (target
     stickiness) while it may receive requests, else the healthy ones in turn, else fail open to all
