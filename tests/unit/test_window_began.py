@@ -21,11 +21,21 @@ def test_the_window_begins_at_ecss_completion_event_of_this_deployment_only() ->
     assert completed_at({"events": events}, "ecs-svc/3") is None
 
 
-def test_an_alarm_fails_the_window_in_alarm_or_when_it_changed_after_the_window_began() -> None:
+def test_an_alarm_fails_the_window_in_alarm_or_when_its_history_went_to_alarm_since_the_window_began() -> None:
     before, after = BEGAN - dt.timedelta(minutes=5), BEGAN + dt.timedelta(seconds=10)
-    assert _alarm_verdict([_alarm("OK", before)], BEGAN) is None
-    assert _alarm_verdict([_alarm("OK", after)], None) is None  # watched live: only ALARM counts
-    changed = _alarm_verdict([_alarm("OK", after)], BEGAN)
-    assert changed is not None and "changed state during the stability window" in changed.reason
-    firing = _alarm_verdict([_alarm("ALARM", before)], None)
+    asked: list[tuple] = []
+
+    def history(went: bool):
+        def went_to_alarm(name: str, since: dt.datetime, changed: dt.datetime) -> bool:
+            asked.append((name, since, changed))
+            return went
+        return went_to_alarm
+
+    assert _alarm_verdict([_alarm("OK", before)], BEGAN, history(True)) is None and asked == []  # unchanged
+    firing = _alarm_verdict([_alarm("ALARM", before)], BEGAN, history(False))
     assert firing is not None and "went to ALARM" in firing.reason
+    # INSUFFICIENT_DATA -> OK as traffic starts: a change, but never ALARM
+    assert _alarm_verdict([_alarm("OK", after)], BEGAN, history(False)) is None
+    assert asked == [("web-5xx", BEGAN, after)]
+    cleared = _alarm_verdict([_alarm("OK", after)], BEGAN, history(True))  # ALARM, then OK between two looks
+    assert cleared is not None and "has left it since" in cleared.reason

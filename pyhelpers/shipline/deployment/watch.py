@@ -10,11 +10,13 @@ take-over, reported as such and never undone. `services-stable` is never the tes
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 import logging
 import random
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from .. import aws, timescale
 
@@ -86,6 +88,7 @@ def stability_window(ctx: "DeployContext", record: "Record", deployment_id: str,
     if window <= 0:
         return done
     cloudwatch = aws.client("cloudwatch", region=ctx.env.region, role_arn=ctx.env.role_arn) if alarms else None
+    went_to_alarm = _history_reader(cloudwatch)
     seen_events: set[str] = set()
     since = dt.datetime.now(dt.timezone.utc)
     began = min(began or since, since)
@@ -119,8 +122,8 @@ def stability_window(ctx: "DeployContext", record: "Record", deployment_id: str,
         elif verdict is None:
             below_since = None
         if verdict is None and cloudwatch is not None:
-            verdict = _alarm_verdict(cloudwatch.describe_alarms(AlarmNames=alarms)["MetricAlarms"],
-                                     began if late else None)
+            verdict = _alarm_verdict(cloudwatch.describe_alarms(AlarmNames=alarms)["MetricAlarms"], began,
+                                     went_to_alarm)
         if verdict is not None:
             elapsed = time.monotonic() - start
             verdict.reason += f" ({elapsed:.0f}s into the {window:g}s stability window)"
@@ -150,18 +153,37 @@ def _stopped_before(ctx: "DeployContext", deployment_id: str, began: dt.datetime
     return {t["taskArn"] for t in tasks if t.get("stoppedAt") is not None and t["stoppedAt"] < began}
 
 
-def _alarm_verdict(described: list[dict[str, Any]], began: dt.datetime | None) -> Outcome | None:
-    """A failure when a deployment alarm is in ALARM; when the window began before this run (`began`),
-    also when an alarm's state changed since (its history is not read: a change means it left OK)."""
+WentToAlarm = Callable[[str, dt.datetime, dt.datetime], bool]  # (alarm, since, its last change): did it?
+
+
+def _alarm_verdict(described: list[dict[str, Any]], began: dt.datetime, went_to_alarm: WentToAlarm) -> Outcome | None:
+    """A failure when a deployment alarm is in ALARM, or went to ALARM since the window `began` (by its
+    history, read only for an alarm whose state changed since): an ALARM that cleared between two polls,
+    or before this run watched, still fails. A change to OK or INSUFFICIENT_DATA (a metric that starts or
+    stops flowing) is no failure."""
     firing = [a["AlarmName"] for a in described if a["StateValue"] == "ALARM"]
     if firing:
         return Outcome(False, f"alarm {', '.join(firing)} went to ALARM during the stability window")
-    changed = [a["AlarmName"] for a in described
-               if began is not None and a.get("StateUpdatedTimestamp") and a["StateUpdatedTimestamp"] >= began]
-    if changed:
-        return Outcome(False, f"alarm {', '.join(changed)} changed state during the stability window, before this "
-                              "run watched it")
+    cleared = [a["AlarmName"] for a in described if a.get("StateUpdatedTimestamp")
+               and a["StateUpdatedTimestamp"] >= began
+               and went_to_alarm(a["AlarmName"], began, a["StateUpdatedTimestamp"])]
+    if cleared:
+        return Outcome(False, f"alarm {', '.join(cleared)} went to ALARM during the stability window (and has "
+                              "left it since)")
     return None
+
+
+def _history_reader(cloudwatch: Any) -> WentToAlarm:
+    """Whether an alarm went to ALARM since a time, by DescribeAlarmHistory; one read per change seen."""
+
+    @functools.lru_cache(maxsize=64)
+    def went_to_alarm(name: str, since: dt.datetime, changed: dt.datetime) -> bool:
+        pages = cloudwatch.get_paginator("describe_alarm_history").paginate(
+            AlarmName=name, HistoryItemType="StateUpdate", StartDate=since)
+        return any(json.loads(item.get("HistoryData") or "{}").get("newState", {}).get("stateValue") == "ALARM"
+                   for page in pages for item in page["AlarmHistoryItems"])
+
+    return went_to_alarm
 
 
 def _identity(service: dict[str, Any], deployment_id: str) -> Outcome | None:
