@@ -19,7 +19,7 @@ import pytest
 from helpers import run_cli
 from shipline.local.elb.addresses import AddressPool
 from shipline.local.traffic.load import Load
-from shipline.local.traffic.summary import Tally
+from shipline.local.traffic.summary import summarise
 from shipline.local.traffic.target import parse
 
 Answer = Callable[[int], "tuple[int, str | None]"]  # request number (from 0) -> status, revision
@@ -90,9 +90,7 @@ def app() -> Iterator[Callable[..., App]]:
 def run(url: str, rps: float, seconds: float, **options: Any) -> tuple[Load, dict[str, Any]]:
     load = Load(parse(url), rps, seconds, **options)
     elapsed = load.run()
-    tally = Tally()
-    tally.add(load.outcomes)
-    return load, {"elapsed_s": elapsed, **tally.summary(load.planned)}
+    return load, {"elapsed_s": elapsed, **summarise(load)}
 
 
 def rows(summary: dict[str, Any]) -> dict[str | None, dict[str, Any]]:

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from .load import Outcome
+from .load import Load, Outcome
 
 LATE_S = 0.1  # a request sent more than this after its planned time counts as late
 PERCENTILES = (50, 90, 95, 99)
@@ -99,6 +99,13 @@ class Tally:
 
     def _by_size(self) -> list[tuple[str | None, _Group]]:
         return sorted(self.revisions.items(), key=lambda item: (-item[1].requests, item[0] is None, item[0] or ""))
+
+
+def summarise(load: Load) -> dict[str, Any]:
+    """The summary of a finished run."""
+    tally = Tally()
+    tally.add(load.outcomes)
+    return tally.summary(load.planned)
 
 
 def _ratio(part: int, whole: int) -> float:

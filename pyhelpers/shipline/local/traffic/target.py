@@ -14,8 +14,10 @@ Resolve = Callable[[str], str]  # a host name -> the address to connect to
 
 
 def system_resolve(name: str) -> str:
-    """The first address the system resolver gives for `name`."""
-    return socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)[0][4][0]
+    """The system resolver's first IPv4 address for `name` (the emulated load balancers are 127.0.0.x), else
+    its first address."""
+    found = socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)
+    return next((info[4][0] for info in found if info[0] == socket.AF_INET), found[0][4][0])
 
 
 def is_loopback(address: str) -> bool:
