@@ -15,7 +15,7 @@ from shipline.local.traffic.load import Load
 from shipline.local.traffic.summary import summarise
 from shipline.local.traffic.target import parse
 
-RATE, SECONDS, CONNECTIONS = 200, 60, 16
+RATE, SECONDS = 200, 60
 CLUSTER, SERVICE = "load", "webapp"
 
 
@@ -49,8 +49,7 @@ def test_a_rolling_update_under_200_requests_a_second_loses_under_a_thousandth(a
 
     wait_for("two healthy targets", lambda: states() == ["healthy", "healthy"], timeout=90)
     served = next(e for e in aws.listeners.endpoints() if e.listener_arn == listener["ListenerArn"])
-    load = Load(parse(f"http://{balancer['DNSName']}:{served.port}/"), RATE, SECONDS, connections=CONNECTIONS,
-                timeout=10)
+    load = Load(parse(f"http://{balancer['DNSName']}:{served.port}/"), RATE, SECONDS, timeout=10)
     generator = threading.Thread(target=load.run)
     generator.start()
     time.sleep(10)
