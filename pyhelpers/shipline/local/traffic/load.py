@@ -70,10 +70,6 @@ class Load:
         self._start = 0.0
         self._headers = {"Host": self.target.host_header, "User-Agent": USER_AGENT}
 
-    @property
-    def unsent(self) -> int:
-        return self.planned - len(self.outcomes)
-
     def run(self, tick: Callable[[float], None] | None = None, every: float = 1.0) -> float:
         """Send the planned requests; call `tick(seconds since start)` every `every` seconds meanwhile.
         Returns the seconds the run took. Ctrl-C stops the workers (each after its request in flight)."""
