@@ -1,12 +1,10 @@
-"""Many requests, fast: HTTP apps and keep-alive clients in processes of their own (so the process that
-runs the local world spends its time on the listener, not on both ends of every request).
+"""Many requests, fast: HTTP apps in a process of their own, and `shipline local traffic` in several (so the
+process that runs the local world spends its time on the listener, not on both ends of every request).
 
-    python http_load.py serve NAME...                 apps answering {"name": NAME}; prints {NAME: port}
-    python http_load.py hit HOST PORT COUNT PATH      COUNT GETs on one connection; prints {name or status: n}
+    python http_load.py serve NAME...     apps answering {"name": NAME} with X-Revision: NAME; prints {NAME: port}
 """
 from __future__ import annotations
 
-import http.client
 import json
 import subprocess
 import sys
@@ -18,6 +16,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 SCRIPT = Path(__file__).resolve()
+RATE = 400  # requests a second asked of each client; more than a listener carries here, so they go as fast as it does
 
 
 @contextmanager
@@ -32,16 +31,26 @@ def apps(*names: str) -> Iterator[dict[str, int]]:
 
 
 def shares(host: str, port: int, count: int, path: str = "/", clients: int = 4) -> Counter:
-    """`count` GETs of `path` from `clients` processes at once; how many each app (or status) answered."""
-    children = [subprocess.Popen([sys.executable, str(SCRIPT), "hit", host, str(port),
-                                  str(count // clients + (i < count % clients)), path], stdout=subprocess.PIPE, text=True)
-                for i in range(clients)]
+    """`count` GETs of `path` from `clients` processes of `shipline local traffic` at once (two connections each,
+    30 s of patience for a listener behind their plan); how many each revision answered with 200, and how many
+    got each other status or error."""
+    children = []
+    for i in range(clients):
+        share = count // clients + (i < count % clients)
+        children.append(subprocess.Popen(
+            [sys.executable, "-m", "shipline", "local", "traffic", "--url", f"http://{host}:{port}{path}",
+             "--rps", str(RATE), "--for", str(share / RATE), "--connections", "2", "--timeout", "30", "--json"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True))
     total: Counter = Counter()
     for child in children:
         out, _ = child.communicate(timeout=300)
-        assert child.returncode == 0
-        total.update(json.loads(out))
-    return total
+        summary = json.loads(out)["result"]
+        for row in summary["revisions"]:
+            for status, n in row["statuses"].items():
+                total[row["revision"] if status == "200" else status] += n
+            total.update({kind: n for kind, n in row["errors"].items() if kind != "http_5xx" and n})
+        total["unsent"] += summary["unsent"]
+    return +total
 
 
 def _serve(names: list[str]) -> None:
@@ -52,10 +61,11 @@ def _serve(names: list[str]) -> None:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
             disable_nagle_algorithm = True
-            answer = body
+            answer, revision = body, name
 
             def do_GET(self) -> None:
                 self.send_response(200)
+                self.send_header("X-Revision", self.revision)
                 self.send_header("Content-Length", str(len(self.answer)))
                 self.end_headers()
                 self.wfile.write(self.answer)
@@ -70,19 +80,5 @@ def _serve(names: list[str]) -> None:
     sys.stdin.read()  # until the parent closes it
 
 
-def _hit(host: str, port: int, count: int, path: str) -> None:
-    connection = http.client.HTTPConnection(host, port, timeout=30)
-    seen: Counter = Counter()
-    for _ in range(count):
-        connection.request("GET", path)
-        response = connection.getresponse()
-        body = response.read()
-        seen[json.loads(body)["name"] if response.status == 200 else str(response.status)] += 1
-    print(json.dumps(seen))
-
-
 if __name__ == "__main__":
-    if sys.argv[1] == "serve":
-        _serve(sys.argv[2:])
-    else:
-        _hit(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+    _serve(sys.argv[2:])

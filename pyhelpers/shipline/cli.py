@@ -71,7 +71,7 @@ def run(command: Command, args: argparse.Namespace) -> dict[str, Any]:
         _check_result_file(args.result_file)
         _set_time_scale(getattr(args, "own_time_scale", None))
         params = command.validate(_gather(command, args), args.params_file or "command line")
-        result = command.function()(**params)
+        result = command.call(params)
         return _document(command, 0, result=result)
     except KeyboardInterrupt:
         error = ShiplineError("interrupted")

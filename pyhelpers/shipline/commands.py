@@ -377,6 +377,36 @@ COMMANDS: tuple[Command, ...] = (
         params=(STATE_DIR,),
     ),
     Command(
+        name="local traffic",
+        summary="send real requests at a steady rate and report, per revision that answered, share, errors and "
+                "latency",
+        description="An open-loop load generator: --rps GETs a second for --for seconds, each sent at its planned "
+                    "time from a pool of keep-alive connections, to a loopback address only (127.0.0.0/8 or ::1: an "
+                    "emulated load balancer's DNSName and listener port, or a name resolving to one; anything else "
+                    "is exit 2, nothing sent). Each answer counts for the revision in its X-Revision header (or "
+                    "--revision-pattern's match in its body): requests, share, errors (HTTP 5xx, connection "
+                    "errors, timeouts, counted apart) and latency p50/p90/p95/p99; requests sent late (the "
+                    "generator behind its plan) or never sent are counted too. A progress line on stderr each "
+                    "second. Exit 0; 1 when --max-error-rate is given and the error rate is above it; 2 on bad "
+                    "input.",
+        example="shipline local traffic --url http://127.0.0.2:10080/ --rps 200 --for 30 --json",
+        target="shipline.local.traffic.command:traffic",
+        render="shipline.local.traffic.command:render",
+        params=(Param("url", "str", "where to send GETs: http://HOST[:PORT]/PATH, HOST a loopback address or a "
+                      "name resolving to one (resolved again for each new connection)", required=True),
+                Param("rps", "float", "requests a second", required=True, minimum=0.1, maximum=5000),
+                Param("for", "float", "seconds to send for", required=True, minimum=0.1, maximum=86400),
+                Param("timeout", "float", "seconds each request may wait to connect and for each read of its "
+                      "answer (real seconds, never scaled); then it counts as a timeout", default=5.0,
+                      minimum=0.01, maximum=300),
+                Param("connections", "int", "keep-alive connections (one per worker): at most this many requests "
+                      "in flight", default=50, minimum=1, maximum=1000),
+                Param("revision_pattern", "str", "a regular expression finding the revision in an answer's body "
+                      "when it has no X-Revision header (its first group, or the whole match)"),
+                Param("max_error_rate", "float", "fail (exit 1) when more than this fraction of the requests sent "
+                      "failed (5xx, connection error or timeout), e.g. 0.001", minimum=0, maximum=1)),
+    ),
+    Command(
         name="local env",
         summary="print the environment that points AWS clients at the local emulation",
         example="eval \"$(shipline local env)\"",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import keyword
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,6 +46,12 @@ class Param:
     def flag(self) -> str:
         return "--" + self.name.replace("_", "-")
 
+    @property
+    def argument(self) -> str:
+        """The API function's keyword argument: the name, with a trailing '_' when it is a Python keyword
+        (`--for` -> `for_`)."""
+        return self.name + "_" if keyword.iskeyword(self.name) else self.name
+
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.type, "help": self.help, "default": self.default,
                 "required": self.required, "choices": list(self.choices),
@@ -73,6 +80,10 @@ class Command:
 
     def function(self) -> Callable[..., dict[str, Any]]:
         return _load(self.target)
+
+    def call(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Call the API function with validated `params` (by name), each as its keyword argument."""
+        return self.function()(**{p.argument: params[p.name] for p in self.all_params})
 
     def renderer(self) -> Callable[[dict[str, Any]], str] | None:
         return _load(self.render) if self.render else None

@@ -44,7 +44,8 @@ def _variant(app: Path, changes: dict[str, str | None], into: Path) -> Path:
 
 @pytest.fixture
 def push_variant(aws, boto, docker_engine, sample_app, tmp_path) -> Callable[[str], str]:
-    """Build a variant of the sample app and push it to the local ECR; return its image by digest."""
+    """Build a variant of the sample app and push it to the local ECR; return its image by digest. Its revision
+    (GIT_SHA, what it answers in X-Revision) is the variant's name."""
     ecr = boto("ecr")
     uri = ecr.create_repository(repositoryName="demo/webapp")["repository"]["repositoryUri"]
     data = ecr.get_authorization_token()["authorizationData"][0]
@@ -54,6 +55,6 @@ def push_variant(aws, boto, docker_engine, sample_app, tmp_path) -> Callable[[st
         context = _variant(sample_app, VARIANTS[name], tmp_path / f"variant-{name}")
         failure = VARIANTS[name].get("FAILURE")
         return build_and_push(docker_engine, context, uri, name, {"username": user, "password": password},
-                              buildargs={"FAILURE": failure} if failure else None)
+                              buildargs={"GIT_SHA": name, **({"FAILURE": failure} if failure else {})})
 
     return push

@@ -1,62 +1,22 @@
 """A steady load through an emulated listener while ECS rolls a service from one revision to the next.
 
-200 requests/s for 60 s (real seconds) on keep-alive connections to the listener, in front of a service
-of the sample app (busybox httpd in task containers) while update_service rolls it from v1 to v2:
-fewer than 0.1% of the requests may be lost (answered other than 200, or not at all).
+200 requests/s for 60 s (real seconds) from `shipline local traffic`'s generator on keep-alive connections to the
+listener, in front of a service of the sample app (busybox httpd in task containers, each answer naming its revision)
+while update_service rolls it from v1 to v2: fewer than 0.1% of the requests may be lost (answered other than 200,
+or not at all).
 """
 from __future__ import annotations
 
-import http.client
-import queue
 import threading
 import time
-from collections import Counter
 
 from helpers import wait_for
+from shipline.local.traffic.load import Load
+from shipline.local.traffic.summary import summarise
+from shipline.local.traffic.target import parse
 
-RATE, SECONDS, WORKERS = 200, 60, 16
+RATE, SECONDS = 200, 60
 CLUSTER, SERVICE = "load", "webapp"
-
-
-
-class SteadyLoad:
-    """RATE requests a second for SECONDS, each sent at its planned time by one of WORKERS threads (each with
-    its own keep-alive connection); outcomes by (second, status or error, revision)."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self.outcomes: Counter = Counter()
-        self.late = 0
-        self._due: queue.Queue = queue.Queue()
-
-    def run(self) -> None:
-        workers = [threading.Thread(target=self._work) for _ in range(WORKERS)]
-        for worker in workers:
-            worker.start()
-        start = time.monotonic()
-        for i in range(RATE * SECONDS):
-            planned = start + i / RATE
-            time.sleep(max(0.0, planned - time.monotonic()))
-            self._due.put(planned)
-        for _ in workers:
-            self._due.put(None)
-        for worker in workers:
-            worker.join()
-
-    def _work(self) -> None:
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
-        while (planned := self._due.get()) is not None:
-            if time.monotonic() - planned > 0.5:
-                self.late += 1
-            try:
-                connection.request("GET", "/")
-                response = connection.getresponse()
-                body = response.read()
-                outcome = (response.status, "v2" if b"version two" in body else "v1")
-            except (OSError, http.client.HTTPException) as error:
-                connection.close()
-                outcome = (type(error).__name__, "-")
-            self.outcomes[outcome] += 1
 
 
 def test_a_rolling_update_under_200_requests_a_second_loses_under_a_thousandth(aws, boto, push_variant):
@@ -89,7 +49,7 @@ def test_a_rolling_update_under_200_requests_a_second_loses_under_a_thousandth(a
 
     wait_for("two healthy targets", lambda: states() == ["healthy", "healthy"], timeout=90)
     served = next(e for e in aws.listeners.endpoints() if e.listener_arn == listener["ListenerArn"])
-    load = SteadyLoad(balancer["DNSName"], served.port)
+    load = Load(parse(f"http://{balancer['DNSName']}:{served.port}/"), RATE, SECONDS, timeout=10)
     generator = threading.Thread(target=load.run)
     generator.start()
     time.sleep(10)
@@ -101,10 +61,12 @@ def test_a_rolling_update_under_200_requests_a_second_loses_under_a_thousandth(a
 
     wait_for("the rolling update", rolled, timeout=SECONDS)
     generator.join()
-    total = sum(load.outcomes.values())
-    lost = sum(count for (status, _), count in load.outcomes.items() if status != 200)
-    print(f"{total} requests at {RATE}/s over {SECONDS}s: {dict(load.outcomes)}; lost {lost} "
-          f"({100 * lost / total:.3f}%), sent over 0.5 s late {load.late}")
-    assert total == RATE * SECONDS
-    assert lost / total < 0.001
-    assert {revision for (status, revision) in load.outcomes if status == 200} == {"v1", "v2"}
+    summary = summarise(load)
+    answered = {row["revision"]: row["statuses"].get("200", 0) for row in summary["revisions"]}
+    lost = summary["planned"] - sum(answered.values())
+    print(f"{summary['sent']} requests at {RATE}/s over {SECONDS}s: answered 200 by revision {answered}, statuses "
+          f"{summary['statuses']}, errors {summary['errors']}; lost {lost} ({100 * lost / summary['planned']:.3f}%); "
+          f"sent over {summary['late_after_ms']:g} ms late {summary['late']}, latency {summary['latency_ms']} ms")
+    assert summary["sent"] == RATE * SECONDS
+    assert lost / summary["planned"] < 0.001
+    assert {revision for revision, count in answered.items() if count} == {"v1", "v2"}

@@ -393,6 +393,10 @@ CASES: dict[str, Case] = {
         ["deploy", "--environment", "staging", "--image", "web:latest"], 2, "web:latest"),
     "cli-exclusive-options: deploy with --image and --task-definition": Case(
         ["deploy", "--environment", "staging", "--image", IMAGE, "--task-definition", "web:1"], 2, "--task-definition"),
+    "traffic-url-not-loopback: local traffic --url http://10.1.2.3/": Case(
+        ["local", "traffic", "--url", "http://10.1.2.3/", "--rps", "10", "--for", "1"], 2, "--url http://10.1.2.3/"),
+    "traffic-url-not-http: local traffic --url https://127.0.0.1/": Case(
+        ["local", "traffic", "--url", "https://127.0.0.1/", "--rps", "10", "--for", "1"], 2, "only http://"),
     # --- params files --------------------------------------------------------------------------------------------
     "params-not-found: --params-file names no file": Case(CHECK + ["--params-file", "{app}/nope.json"], 2, "nope.json"),
     "params-not-object: a JSON list": Case(CHECK + ["--params-file", "{app}/params.json"], 2, "expected a JSON object",

@@ -51,9 +51,9 @@ def test_every_command_has_help_with_an_example_and_the_common_options(command: 
 def test_spec_matches_the_api_function_signature(command: Command) -> None:
     """The spec is the one source: a function whose parameters drift from it fails here."""
     signature = inspect.signature(command.function())
-    assert list(signature.parameters) == [p.name for p in command.all_params]
+    assert list(signature.parameters) == [p.argument for p in command.all_params]
     for param in command.all_params:
-        default = signature.parameters[param.name].default
+        default = signature.parameters[param.argument].default
         if param.required:
             assert default is inspect.Parameter.empty, param.name
         elif param.default in ([], {}):

@@ -15,8 +15,9 @@ from .emulation import ENV_VAR
 TIMEOUT_SECONDS = 2.0
 
 
-class NotResolved(LookupError):
-    """The name has no IPv4 address: NXDOMAIN, no A record, or the server refused or failed."""
+class NotResolved(OSError):
+    """The name has no IPv4 address: NXDOMAIN, no A record, or the server refused or failed (an OSError, as
+    the system resolver's socket.gaierror is)."""
 
 
 class CachingResolver:
