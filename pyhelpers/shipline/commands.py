@@ -356,6 +356,9 @@ COMMANDS: tuple[Command, ...] = (
                 Param("alias_ttl", "int", "the TTL, in AWS seconds, of the local DNS's answers for alias records "
                       "to a load balancer (AWS answers the target's: 60 for ELB); scaled by --time-scale like "
                       "every TTL it serves", default=60, minimum=0, maximum=86400),
+                Param("metric_period", "float", "real seconds between two publications of the load balancers' "
+                      "CloudWatch metrics from the requests they carried (ELB publishes each minute)",
+                      default=1.0, minimum=0.1, maximum=60.0),
                 Param("timeout", "float", "seconds to wait until it is ready (it returns as soon as it is; a busy "
                       "machine may need tens of seconds)", default=60.0, minimum=1)),
     ),

@@ -22,6 +22,8 @@ VARIANTS = {
     "crash-late": {"FAILURE": "crash-after:20"},
     "errors-late": {"FAILURE": "errors-after:15"},
     "slow-late": {"FAILURE": "hang-after:15"},
+    # a release that stays healthy but answers HTTP 500 on a fifth of the requests to /
+    "errors-20": {"FAILURE": "errors-share:20"},
 }
 
 

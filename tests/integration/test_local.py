@@ -48,11 +48,12 @@ def local_env(tmp_path: Path):
 def test_up_status_env_down_leaves_nothing_behind(local_env: dict, docker_engine) -> None:
     env = local_env
     start = time.monotonic()
-    up = run_cli("local", "up", "--json", "--alias-ttl", "20", env=env)
+    up = run_cli("local", "up", "--json", "--alias-ttl", "20", "--metric-period", "0.5", env=env)
     ready = time.monotonic() - start
     assert up.returncode == 0, up.stderr
     state = json.loads(up.stdout)["result"]
     assert state["started"] is True and ready < 10
+    assert (state["time_scale"], state["alias_ttl"], state["metric_period"]) == (0.1, 20, 0.5)
     dns_address = state["env"]["SHIPLINE_LOCAL_DNS"]
     ports = {int(address.rsplit(":", 1)[1]) for address in (state["moto"]["endpoint"], state["registry"]["url"],
                                                             dns_address)}
@@ -69,9 +70,9 @@ def test_up_status_env_down_leaves_nothing_behind(local_env: dict, docker_engine
     assert {"name": "dns", "ok": True, "detail": dns_address} in parts
 
     exports = run_cli("local", "env", env=env).stdout
-    shell = subprocess.run(["bash", "-c", exports + '\necho "$AWS_ENDPOINT_URL $AWS_REGION $SHIPLINE_LOCAL_DNS"'],
+    shell = subprocess.run(["bash", "-c", exports + '\necho "$AWS_ENDPOINT_URL $AWS_REGION $SHIPLINE_LOCAL_DNS $SHIPLINE_TIME_SCALE"'],
                            capture_output=True, text=True, check=True)
-    assert shell.stdout.split() == [state["moto"]["endpoint"], "us-east-1", dns_address]
+    assert shell.stdout.split() == [state["moto"]["endpoint"], "us-east-1", dns_address, "0.1"]
     _an_alias_resolves_with_the_alias_ttl(state["env"])
     doctor = run_cli("doctor", "--no-docker", env={**env, **state["env"]})
     assert doctor.returncode == 0, doctor.stderr

@@ -61,9 +61,10 @@ def _dns_answers(address: str) -> bool:
 
 
 def up(state_dir: str | None = None, foreground: bool = False, time_scale: float = 0.1, alias_ttl: int = 60,
-       timeout: float = 60.0, dry_run: bool = False) -> dict[str, Any]:
+       metric_period: float = 1.0, timeout: float = 60.0, dry_run: bool = False) -> dict[str, Any]:
     """Start the local world (idempotent) and return its environment."""
     references.require(references.finite, time_scale, "time_scale")
+    references.require(references.finite, metric_period, "metric_period")
     directory = _state_dir(state_dir)
     state = _read_state(directory)
     if state and procs.alive(state["pid"]) and _answers(state["moto"]["endpoint"] + "/moto-api/data.json"):
@@ -74,12 +75,12 @@ def up(state_dir: str | None = None, foreground: bool = False, time_scale: float
                                 "a DNS server for the hosted zones on 127.0.0.1", "dockerd, if no Docker engine answers"]}
     if foreground:
         print("shipline local: running in the foreground; Ctrl-C stops everything", file=sys.stderr)
-        serve(directory, time_scale, alias_ttl)
+        serve(directory, time_scale, alias_ttl, metric_period)
         return {"started": True, "stopped": True, "state_dir": str(directory)}
     log_path = directory / "daemon.log"
     log_path.unlink(missing_ok=True)
     proc = procs.start([sys.executable, "-m", "shipline.local.daemon", str(directory), str(time_scale),
-                        str(alias_ttl)], log_path)
+                        str(alias_ttl), str(metric_period)], log_path)
     procs.wait_until(lambda: _read_state(directory) is not None, "the local world", timeout, proc, log_path)
     return {"started": True, "state_dir": str(directory), **_read_state(directory)}
 

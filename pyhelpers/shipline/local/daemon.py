@@ -15,15 +15,16 @@ from .world import LocalWorld
 STATE_FILE = "state.json"
 
 
-def serve(state_dir: Path, time_scale: float, alias_ttl: int) -> None:
+def serve(state_dir: Path, time_scale: float, alias_ttl: int, metric_period: float) -> None:
     """Start the world, publish its state file, wait for a stop signal, stop everything."""
     state_dir.mkdir(parents=True, exist_ok=True)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
-    world = LocalWorld(state_dir / "world", time_scale=time_scale, alias_ttl=alias_ttl).start()
+    world = LocalWorld(state_dir / "world", time_scale=time_scale, alias_ttl=alias_ttl,
+                       metric_period=metric_period).start()
     try:
         state = {"pid": os.getpid(), "world_id": world.id, "started_at": time.time(), "env": world.env(),
-                 "time_scale": time_scale, "alias_ttl": alias_ttl,
+                 "time_scale": time_scale, "alias_ttl": alias_ttl, "metric_period": metric_period,
                  "moto": {"endpoint": world.moto.endpoint},
                  "registry": {"url": world.registry.endpoint, "pid": world.registry.upstream.proc.pid},
                  "dockerd_pid": world.dockerd_pid}
@@ -41,4 +42,4 @@ def serve(state_dir: Path, time_scale: float, alias_ttl: int) -> None:
 
 
 if __name__ == "__main__":
-    serve(Path(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]))
+    serve(Path(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
