@@ -173,6 +173,32 @@ def several_services(count: int, measure: str) -> Callable[[], Row]:
     return row
 
 
+DATAPLANE = dict(rps=100, seconds=20, count=4)
+
+
+@once
+def _dataplane() -> dict[str, Any]:
+    from dataplane_rows import measure
+
+    return measure(**DATAPLANE)
+
+
+def dataplane_latency(percentile: int) -> Callable[[], Row]:
+    """The row of the data plane's added latency at `percentile`: the same steady load through an emulated ALB
+    listener vs straight to its target, in milliseconds (its name: dataplane_latency_pPERCENTILE)."""
+    def row() -> Row:
+        from dataplane_rows import added
+
+        sides = _dataplane()
+        through, straight, more = added(sides["direct"], sides["listener"], percentile)
+        notes = "; ".join(f"{side}: {note}" for side, note in ((s, sides[s].note()) for s in sides) if note)
+        return Row(f"data plane: p{percentile} latency ms", "through a listener", "straight to the target",
+                   through, straight, f"(for reading) added {more:+.2f} ms" + (f"; {notes}" if notes else ""))
+
+    row.__name__ = f"dataplane_latency_p{percentile}"
+    return row
+
+
 def local_world(**settings: Any) -> Any:
     """A started local world that starts empty. moto's state lives in the process, not in the world: a
     second world of one process would otherwise inherit the first's resources, among them ECR
@@ -187,7 +213,8 @@ def local_world(**settings: Any) -> Any:
 ROWS: list[Callable[[], Row]] = [startup_help, startup_config_check, render_taskdef, publish_fresh_agent,
                                  publish_warm_agent, deploy_api_calls, deploy_cpu,
                                  *(several_services(count, measure) for count in SEVERAL
-                                   for measure in ("wall", "cpu", "peak"))]
+                                   for measure in ("wall", "cpu", "peak")),
+                                 *(dataplane_latency(percentile) for percentile in (50, 99))]
 
 
 def failure(error: Exception) -> str:
