@@ -24,6 +24,7 @@ VARIANTS = {
     "slow-late": {"FAILURE": "hang-after:15"},
     # a release that stays healthy but answers HTTP 500 on a fifth of the requests to /
     "errors-20": {"FAILURE": "errors-share:20"},
+    "slow-200": {"FAILURE": "slow:200"},                      # healthy, each answer to / 200 ms late
 }
 
 

@@ -6,25 +6,33 @@ task's host port; the listener splits requests 90/10 between the groups.
 """
 from __future__ import annotations
 
+import datetime as dt
 import http.client
 import re
+import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from helpers import wait_for
+from shipline.local.cloudwatch.dimensions import load_balancer, target_group
+from shipline.local.traffic.load import Load
+from shipline.local.traffic.target import parse
 
 CLUSTER = "traffic"
 
 
 
-def test_a_weighted_listener_splits_real_requests_between_two_revisions_task_containers(aws, boto, push_variant):
-    aws.ecs.time_scale = 0.05
+def two_services(aws, boto, push_variant, weights: dict[str, int]) -> tuple[dict[str, str], str, Any]:
+    """One service per revision in `weights`, each behind its own target group, and a listener forwarding
+    to the groups by those weights, every target healthy: the groups by revision, the load balancer's ARN
+    and the listener's endpoint."""
     ecs, elb, ec2 = boto("ecs"), boto("elbv2"), boto("ec2")
     ecs.create_cluster(clusterName=CLUSTER)
     vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
     subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
     groups = {}
-    for revision in ("v1", "v2"):
+    for revision in weights:
         groups[revision] = elb.create_target_group(
             Name=f"webapp-{revision}", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip",
             HealthCheckPath="/health", HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
@@ -39,16 +47,23 @@ def test_a_weighted_listener_splits_real_requests_between_two_revisions_task_con
     listener = elb.create_listener(
         LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="HTTP", Port=80, DefaultActions=[
             {"Type": "forward", "ForwardConfig": {"TargetGroups": [
-                {"TargetGroupArn": groups["v1"], "Weight": 90}, {"TargetGroupArn": groups["v2"], "Weight": 10}]}}])[
+                {"TargetGroupArn": groups[revision], "Weight": weight} for revision, weight in weights.items()]}}])[
         "Listeners"][0]
 
     def healthy() -> bool:
         return all([t["TargetHealth"]["State"] for t in elb.describe_target_health(TargetGroupArn=arn)[
             "TargetHealthDescriptions"]] == ["healthy"] for arn in groups.values())
 
-    wait_for("both services' targets to be healthy", healthy, timeout=90)
+    wait_for("every service's target to be healthy", healthy, timeout=90)
     served = next(e for e in aws.listeners.endpoints() if e.listener_arn == listener["ListenerArn"])
-    connection = http.client.HTTPConnection(balancer["DNSName"], served.port, timeout=10)
+    return groups, balancer["LoadBalancerArn"], served
+
+
+def test_a_weighted_listener_splits_real_requests_between_two_revisions_task_containers(aws, boto, push_variant):
+    aws.ecs.time_scale = 0.05
+    groups, _, served = two_services(aws, boto, push_variant, {"v1": 90, "v2": 10})
+    elb = boto("elbv2")
+    connection = http.client.HTTPConnection(served.address, served.port, timeout=10)
     seen: Counter = Counter()
     for _ in range(2000):
         connection.request("GET", "/")
@@ -67,3 +82,41 @@ def test_a_weighted_listener_splits_real_requests_between_two_revisions_task_con
     for line in lines:
         group, target = re.search(r" (arn:\S+) 127\.0\.0\.1:(\d+) 200 200 ", line).groups()
         assert int(target) in targets[group]
+
+
+def test_a_slow_revision_raises_its_groups_p95_response_time_and_the_healthy_groups_stays_put(aws, boto,
+                                                                                            push_variant):
+    """TargetResponseTime from real requests: the sample app built slow (200 ms) beside the plain one, 50/50
+    behind one listener; CloudWatch's p95 per target group (each 60 s period of the world's clock: 3 real
+    seconds at time scale 0.05) puts the slow group at 200 ms and over and the plain one far below, as
+    it was before the slow group took any traffic."""
+    aws.ecs.time_scale = 0.05
+    groups, balancer, served = two_services(aws, boto, push_variant, {"v1": 100, "slow-200": 0})
+    cloudwatch, elb = boto("cloudwatch"), boto("elbv2")
+
+    def p95s(revision: str, start: dt.datetime) -> list[float]:
+        dimensions = [{"Name": "LoadBalancer", "Value": load_balancer(balancer)},
+                      {"Name": "TargetGroup", "Value": target_group(groups[revision])}]
+        points = cloudwatch.get_metric_statistics(
+            Namespace="AWS/ApplicationELB", MetricName="TargetResponseTime", Dimensions=dimensions,
+            StartTime=start, EndTime=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=5), Period=3,
+            ExtendedStatistics=["p95"])["Datapoints"]
+        return [point["ExtendedStatistics"]["p95"] for point in points]
+
+    def phase(seconds: float) -> dt.datetime:
+        start = dt.datetime.now(dt.timezone.utc)
+        Load(parse(f"{served.url}/"), rps=40, seconds=seconds).run()
+        time.sleep(2)  # the last period published
+        return start
+
+    alone = phase(6)
+    before = p95s("v1", alone)
+    elb.modify_listener(ListenerArn=served.listener_arn, DefaultActions=[{"Type": "forward", "ForwardConfig": {
+        "TargetGroups": [{"TargetGroupArn": groups["v1"], "Weight": 50},
+                         {"TargetGroupArn": groups["slow-200"], "Weight": 50}]}}])
+    beside = phase(9)
+    plain, slow = p95s("v1", beside), p95s("slow-200", beside)
+    print(f"p95 TargetResponseTime per period (s): v1 alone {before}, v1 beside the slow group {plain}, "
+          f"slow-200 {slow}")
+    assert before and plain and slow
+    assert min(slow) >= 0.2 and max(before) < 0.1 and max(plain) < 0.1
