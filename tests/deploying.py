@@ -104,3 +104,18 @@ def lease_renewal(call) -> bool:
 def product_mutations(recorder) -> list[str]:
     """The mutating calls shipline made, in order, without its lease's renewals."""
     return [str(call) for call in recorder.calls(product_only=True, mutating_only=True) if not lease_renewal(call)]
+
+
+def listener_in_front(aws, boto, service: str = SERVICE) -> tuple[str, str, Any]:
+    """An Application Load Balancer whose HTTP listener (port 80) forwards to the bootstrapped service's
+    target group, every target healthy: (the load balancer's ARN, the group's ARN, the listener's endpoint
+    on the data plane)."""
+    elb = boto("elbv2")
+    group = service_of(boto, service)["loadBalancers"][0]["targetGroupArn"]
+    subnets = [s["SubnetId"] for s in boto("ec2").describe_subnets()["Subnets"]][:2]
+    balancer = elb.create_load_balancer(Name=service, Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    listener = elb.create_listener(LoadBalancerArn=balancer, Protocol="HTTP", Port=80,
+                                   DefaultActions=[{"Type": "forward", "TargetGroupArn": group}])["Listeners"][0]
+    wait_for("every target healthy", lambda: {t["TargetHealth"]["State"] for t in elb.describe_target_health(
+        TargetGroupArn=group)["TargetHealthDescriptions"]} == {"healthy"}, timeout=90)
+    return balancer, group, next(e for e in aws.listeners.endpoints() if e.listener_arn == listener["ListenerArn"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from deploying import bootstrapped, config_of, service_of, with_deploy_settings
+from deploying import bootstrapped, config_of, listener_in_front, with_deploy_settings
 from helpers import wait_for
 from shipline.deployment.engine import deploy
 from shipline.local.cloudwatch.dimensions import load_balancer, target_group
@@ -24,14 +24,9 @@ def test_a_release_answering_500_on_a_fifth_drives_a_5xx_alarm_to_alarm_and_a_go
     with_deploy_settings(sample_app, "timeout: 2m\ndesired_count: 2\nbake_time: 2s\ncircuit_breaker: false")
     v1, bad, v2 = push_variant("v1"), push_variant("errors-20"), push_variant("v2")
     bootstrapped(sample_app, boto, v1)
-    elb, ec2, cloudwatch = boto("elbv2"), boto("ec2"), boto("cloudwatch")
-    group = service_of(boto)["loadBalancers"][0]["targetGroupArn"]
-    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
-    balancer = elb.create_load_balancer(Name="webapp", Subnets=subnets)["LoadBalancers"][0]
-    listener = elb.create_listener(LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="HTTP", Port=80,
-                                   DefaultActions=[{"Type": "forward", "TargetGroupArn": group}])["Listeners"][0]
-    served = next(e for e in aws.listeners.endpoints() if e.listener_arn == listener["ListenerArn"])
-    dimensions = [{"Name": "LoadBalancer", "Value": load_balancer(balancer["LoadBalancerArn"])},
+    balancer, group, served = listener_in_front(aws, boto)
+    cloudwatch = boto("cloudwatch")
+    dimensions = [{"Name": "LoadBalancer", "Value": load_balancer(balancer)},
                   {"Name": "TargetGroup", "Value": target_group(group)}]
     cloudwatch.put_metric_alarm(
         AlarmName="webapp-5xx", Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
