@@ -43,11 +43,24 @@ class MotoServer:
             self.recorder.clear()
 
     def snapshot(self) -> dict[str, Any]:
-        """moto's state dump: every resource of every backend, for 'state is unchanged' assertions."""
+        """moto's state dump: every resource of every backend, for 'state is unchanged' assertions. The
+        metrics AWS itself publishes (namespaces AWS/*: the emulation's load balancers publish theirs every
+        period, whoever calls what) are no one's change and are left out."""
         with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json", timeout=10) as response:
-            return json.loads(response.read())
+            return _without_aws_metrics(json.loads(response.read()))
 
     def stop(self) -> None:
         if self._server is not None:
             self._server.stop()
             self._server = None
+
+
+def _without_aws_metrics(value: Any) -> Any:
+    """`value` (moto's dump, or part of it) without the datapoints of AWS's own namespaces (moto's and the
+    emulation's datum models alike)."""
+    if isinstance(value, dict):
+        return {key: _without_aws_metrics(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_aws_metrics(item) for item in value
+                if not (isinstance(item, dict) and str(item.get("namespace", "")).startswith("AWS/"))]
+    return value
