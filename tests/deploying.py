@@ -13,18 +13,21 @@ def config_of(app: Path) -> str:
     return str(app / "shipline.yaml")
 
 
-EXAMPLE_LIMITS = "  timeout: 10m\n  bake_time: 5m\n"  # the sample's deploy settings that tests replace
+EXAMPLE_LIMITS = "  timeout: 10m\n  bake_time: 5m\n"  # the sample service's deploy settings that tests replace
+WORKER_LIMITS = "  timeout: 10m\n"                     # the sample worker's
 
 
 def with_deploy_settings(app: Path, settings: str) -> None:
-    """Commit the sample service's shipline.yaml with `settings` (YAML lines of the deploy section) in place
-    of its `timeout: 10m` and `bake_time: 5m`."""
+    """Commit the sample service's (or worker's) shipline.yaml with `settings` (YAML lines of the deploy
+    section) in place of its EXAMPLE_LIMITS (WORKER_LIMITS)."""
     from helpers import git
 
     config = app / "shipline.yaml"
+    text = config.read_text()
     lines = "".join(f"  {line.strip()}\n" for line in settings.strip().splitlines())
-    assert EXAMPLE_LIMITS in config.read_text(), "the sample's deploy settings changed: update EXAMPLE_LIMITS"
-    config.write_text(config.read_text().replace(EXAMPLE_LIMITS, lines))
+    limits = next((limits for limits in (EXAMPLE_LIMITS, WORKER_LIMITS) if limits in text), None)
+    assert limits is not None, "the samples' deploy settings changed: update EXAMPLE_LIMITS / WORKER_LIMITS"
+    config.write_text(text.replace(limits, lines))
     git(app, "commit", "-qam", "deploy settings for this test")
 
 
