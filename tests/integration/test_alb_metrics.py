@@ -79,20 +79,8 @@ def targets() -> Iterator[Callable[..., Target]]:
 
 
 @pytest.fixture
-def elb(aws, boto):
-    aws.ecs.time_scale = 0.1
-    return boto("elbv2")
-
-
-@pytest.fixture
 def cloudwatch(boto):
     return boto("cloudwatch")
-
-
-@pytest.fixture
-def balancer(boto, elb) -> Callable[[str], dict]:
-    subnets = [s["SubnetId"] for s in boto("ec2").describe_subnets()["Subnets"]][:2]
-    return lambda name: elb.create_load_balancer(Name=name, Subnets=subnets)["LoadBalancers"][0]
 
 
 @pytest.fixture
@@ -198,10 +186,10 @@ def test_a_period_that_is_no_cloudwatch_period_in_scaled_time_is_refused_as_clou
 
 
 def test_an_alarm_is_insufficient_data_until_its_metric_has_data_and_a_set_state_lasts_one_period(
-        aws, elb, cloudwatch, balancer):
+        aws, elb, cloudwatch, alb):
     """A new alarm starts INSUFFICIENT_DATA and stays so while its metric has no data (TreatMissingData
     `missing`); SetAlarmState lasts until the next evaluation, as on CloudWatch."""
-    dims = lb_dims(balancer("quiet"))
+    dims = lb_dims(alb("quiet"))
     cloudwatch.put_metric_alarm(AlarmName="quiet", Namespace=NAMESPACE, MetricName="HTTPCode_Target_5XX_Count",
                                 Dimensions=dims, Statistic="Sum", Period=10, EvaluationPeriods=1, Threshold=0,
                                 ComparisonOperator="GreaterThanThreshold")
@@ -219,11 +207,11 @@ def test_an_alarm_is_insufficient_data_until_its_metric_has_data_and_a_set_state
 
 # --- metrics from requests --------------------------------------------------------------------------------
 def test_request_counts_match_the_requests_sent_exactly_per_group_and_per_load_balancer(
-        aws, elb, cloudwatch, balancer, group, targets):
+        aws, elb, cloudwatch, alb, group, targets):
     """RequestCount per target group (TargetGroup + LoadBalancer) and per load balancer (LoadBalancer
     alone: a metric of its own) sums to exactly the requests sent; Minimum and Maximum are 1 (ELB's counts);
     no requests, no RequestCount."""
-    front = balancer("counted")
+    front = alb("counted")
     one, two = targets(), targets()
     first, second = group("first", one), group("second", two)
     client = listen(aws, elb, front, first, {"/second/*": second})
@@ -251,12 +239,12 @@ def test_request_counts_match_the_requests_sent_exactly_per_group_and_per_load_b
 
 
 def test_a_target_answering_500_on_20_percent_drives_its_5xx_count_and_alarm_to_alarm_and_back_to_ok(
-        aws, elb, cloudwatch, balancer, group, targets):
+        aws, elb, cloudwatch, alb, group, targets):
     """A target failing one request in five: HTTPCode_Target_5XX_Count is 20% of RequestCount, a
     2-of-3 alarm on it (Sum > 5 per 10 s of CloudWatch time, missing data not breaching) goes ALARM;
     once the target stops failing the count is no longer published and the alarm returns to OK.
     Meanwhile no 5XX comes from the load balancer itself."""
-    front = balancer("flaky")
+    front = alb("flaky")
     flaky = targets(fail_every=5)
     arn = group("flaky", flaky)
     client = listen(aws, elb, front, arn)
@@ -310,11 +298,11 @@ def test_a_target_answering_500_on_20_percent_drives_its_5xx_count_and_alarm_to_
 
 
 def test_a_slow_target_group_raises_its_p95_response_time_while_the_fast_groups_stays_put(
-        aws, elb, cloudwatch, balancer, group, targets):
+        aws, elb, cloudwatch, alb, group, targets):
     """TargetResponseTime from the raw samples: a group whose target takes 200 ms more has its p95
     (GetMetricStatistics' ExtendedStatistics, GetMetricData's Stat p95) above 0.2 s; the fast group's p95
     is the same before and while the slow group is loaded."""
-    front = balancer("latency")
+    front = alb("latency")
     fast, slow = group("fast", targets()), group("slow", targets(delay=0.2))
     client = listen(aws, elb, front, fast, {"/slow/*": slow})
     since = now()
@@ -366,11 +354,11 @@ def fast_p95(cloudwatch, front: dict, group_arn: str, since: dt.datetime) -> flo
     return max(result["Values"])
 
 
-def test_healthy_and_unhealthy_host_counts_follow_a_target_being_stopped(aws, elb, cloudwatch, balancer, group,
+def test_healthy_and_unhealthy_host_counts_follow_a_target_being_stopped(aws, elb, cloudwatch, alb, group,
                                                                          targets):
     """HealthyHostCount and UnHealthyHostCount (TargetGroup + LoadBalancer) are published every period,
     traffic or not, and follow the health checks: a stopped target turns the counts from 2 / 0 to 1 / 1."""
-    front = balancer("hosts")
+    front = alb("hosts")
     one, two = targets(), targets()
     arn = group("pair", one, two)
     listen(aws, elb, front, arn)

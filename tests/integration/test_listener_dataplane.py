@@ -84,20 +84,8 @@ def apps() -> Iterator[Callable[[str], TargetApp]]:
 
 
 @pytest.fixture
-def elb(aws, boto):
-    aws.ecs.time_scale = 0.1
-    return boto("elbv2")
-
-
-@pytest.fixture
 def vpc(boto) -> str:
     return boto("ec2").describe_vpcs()["Vpcs"][0]["VpcId"]
-
-
-@pytest.fixture
-def alb(boto, elb) -> Callable[[str], dict]:
-    subnets = [s["SubnetId"] for s in boto("ec2").describe_subnets()["Subnets"]][:2]
-    return lambda name: elb.create_load_balancer(Name=name, Subnets=subnets)["LoadBalancers"][0]
 
 
 
