@@ -13,7 +13,6 @@ Everything else stays moto's. Metrics Insights queries (SELECT ...) go to moto's
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any, Callable
 
@@ -48,7 +47,7 @@ def install(time_scale: Callable[[], float]) -> None:
         period = self._get_int_param("Period")
         if not periods.valid_query_period(period, _time_scale()):
             raise InvalidParameterValue("The parameter Period must be a multiple of 60.")
-        start, end = _epoch(self._get_param("StartTime")), _epoch(self._get_param("EndTime"))
+        start, end = store.epoch(self._get_param("StartTime")), store.epoch(self._get_param("EndTime"))
         if start >= end:
             raise InvalidParameterValue("The parameter StartTime must be less than the parameter EndTime.")
         backend = self.cloudwatch_backend
@@ -72,7 +71,7 @@ def install(time_scale: Callable[[], float]) -> None:
             if stat and not statistics.is_statistic(stat["Stat"]):
                 raise InvalidParameterValue(f"The value {stat['Stat']} for parameter "
                                             f"MetricDataQueries.member.{number}.MetricStat.Stat is not supported.")
-        start, end = _epoch(params["StartTime"]), _epoch(params["EndTime"])
+        start, end = store.epoch(params["StartTime"]), store.epoch(params["EndTime"])
         if start > end:
             raise ValidationError("The parameter EndTime must be greater than StartTime.")
         if start == end:
@@ -118,10 +117,11 @@ def install(time_scale: Callable[[], float]) -> None:
         if kind in (None, "StateUpdate"):
             for alarm in [name] if name else list(backend.alarms):
                 for change in store.transitions(backend, alarm):
-                    stamp = _epoch(change.timestamp)
-                    if (start is None or stamp >= _epoch(start)) and (end is None or stamp <= _epoch(end)):
+                    stamp = store.epoch(change.timestamp)
+                    if ((start is None or stamp >= store.epoch(start))
+                            and (end is None or stamp <= store.epoch(end))):
                         items.append(_history_item(alarm, change))
-        items.sort(key=lambda item: _epoch(item["Timestamp"]),
+        items.sort(key=lambda item: store.epoch(item["Timestamp"]),
                    reverse=(self._get_param("ScanBy") or "TimestampDescending") == "TimestampDescending")
         return ActionResult({"AlarmHistoryItems": items[:int(self._get_param("MaxRecords") or 100)]})
 
@@ -152,10 +152,3 @@ def _history_item(alarm: str, change: store.Transition) -> dict[str, Any]:
             "HistoryData": json.dumps({"version": "1.0", "oldState": {"stateValue": change.old_state,
                                                                        "stateReason": change.old_reason},
                                        "newState": new_state})}
-
-
-def _epoch(value: Any) -> float:
-    """Seconds since the epoch of a request's time stamp (a datetime, naive meaning UTC, or a number)."""
-    if isinstance(value, dt.datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).timestamp()
-    return float(value)

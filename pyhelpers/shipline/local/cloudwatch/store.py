@@ -84,7 +84,7 @@ def samples(account: str, region: str, namespace: str, name: str, dimensions: li
     wanted = {(d["Name"], d["Value"]) for d in dimensions}
     found = []
     for datum in list(_backend(account, region).metric_data):
-        stamp = _epoch(datum.timestamp)
+        stamp = epoch(datum.timestamp)
         if datum.namespace != namespace or datum.name != name or not start <= stamp < end:
             continue
         if {(d.name, d.value) for d in datum.dimensions} != wanted or (unit and datum.unit != unit):
@@ -172,9 +172,11 @@ def alarms_in_alarm(account: str, region: str, names: list[str]) -> list[str]:
     return [name for name in names if name in known and known[name].state_value == "ALARM"]
 
 
-def _epoch(when: dt.datetime) -> float:
-    """Seconds since the epoch of a moto timestamp (moto's own are naive UTC)."""
-    return (when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)).timestamp()
+def epoch(value: Any) -> float:
+    """Seconds since the epoch of a time stamp: a datetime (naive meaning UTC, as moto's own) or a number."""
+    if isinstance(value, dt.datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).timestamp()
+    return float(value)
 
 
 def _backend(account: str, region: str) -> Any:
